@@ -1,0 +1,43 @@
+"""A bad variable fails before any change, with a message that names the variable."""
+import pytest
+
+# (role, variables, name the message must contain)
+BAD_INPUT = [
+    ("swap", {"swap_file_size_mb": -1}, "swap_file_size_mb"),
+    ("swap", {"swap_file_size_mb": "big"}, "swap_file_size_mb"),
+    ("swap", {"swap_file_path": "relative/swap.img"}, "swap_file_path"),
+    ("swap", {"swap_state": "gone"}, "swap_state"),
+    ("swap", {"swap_free_space_margin_mb": -5}, "swap_free_space_margin_mb"),
+    ("earlyoom", {"earlyoom_mem_min_percent": 0}, "earlyoom_mem_min_percent"),
+    ("earlyoom", {"earlyoom_swap_min_percent": 101}, "earlyoom_swap_min_percent"),
+    ("earlyoom", {"earlyoom_prefer_regex": "^(llama server)$"}, "earlyoom_prefer_regex"),
+    ("swappiness", {"swappiness_value": 201}, "swappiness_value"),
+    ("swappiness", {"swappiness_value": -1}, "swappiness_value"),
+    ("swappiness", {"swappiness_value": "high"}, "swappiness_value"),
+    ("swappiness", {"swappiness_sysctl_file": "sysctl.d/99-x.conf"}, "swappiness_sysctl_file"),
+]
+
+VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the")
+
+
+def failure_message(tasks):
+    for task in tasks:
+        for result in task["hosts"].values():
+            if result.get("failed"):
+                return result.get("msg", "") + str(result.get("results", ""))
+    return ""
+
+
+@pytest.mark.parametrize("role,variables,name", BAD_INPUT, ids=[f"{r}-{n}-{v[n]}" for r, v, n in BAD_INPUT])
+def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, variables, name):
+    # Keep every path the role could touch inside the test's directory.
+    safe = {"swap_file_path": str(tmp_path / "swap.img"),
+            "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf")}
+    rc, tasks, stats = run_role(role, {**safe, **variables})
+
+    assert rc != 0
+    ran = [task["task"]["name"].split(" : ", 1)[-1] for task in tasks]
+    assert all(n.startswith(VALIDATION_TASKS) for n in ran), f"tasks ran past validation: {ran}"
+    assert name in failure_message(tasks)
+    assert stats["localhost"]["changed"] == 0
+    assert list(tmp_path.glob("swap.img*")) == [] and not (tmp_path / "99-swappiness.conf").exists()
