@@ -30,7 +30,11 @@ def table(spec_path):
             description = " ".join(description)
         if opt.get("choices"):
             description += f" Choices: {', '.join(f'`{c}`' for c in opt['choices'])}."
-        default = "*required*" if opt.get("required") else f"`{yaml.safe_dump(opt.get('default'), default_style=None).splitlines()[0]}`" if "default" in opt else ""
+        default = ""
+        if opt.get("required"):
+            default = "*required*"
+        elif "default" in opt:
+            default = f"`{yaml.safe_dump(opt['default']).splitlines()[0]}`"
         rows.append(f"| `{name}` | {opt.get('type', 'str')} | {default} | {cell(description)} |")
     return "\n".join(rows)
 
@@ -38,7 +42,7 @@ def table(spec_path):
 def rendered(readme, spec_path):
     text = readme.read_text()
     head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    tail = rest.split(END, 1)[1]
     return f"{head}{BEGIN}\n{table(spec_path)}\n{END}{tail}"
 
 
