@@ -32,10 +32,9 @@ run_stage() { # name command...
 }
 
 cleanup_host_swap() {
-  # Swap is kernel-wide: whatever a scenario activated under the scratch directory goes, even
-  # when the scenario failed half-way.
-  awk 'NR > 1 && $1 ~ "^/var/tmp/strix-opencode-test/" {print $1}' /proc/swaps | xargs -r -n1 swapoff
-  rm -rf /var/tmp/strix-opencode-test
+  # Swap is kernel-wide: whatever a scenario activated under its scratch directory goes, even when
+  # the scenario failed half-way.
+  bash tests/support/release-swap.sh /var/tmp/strix-opencode-test
 }
 
 run_scenario() { # name
