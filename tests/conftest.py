@@ -9,6 +9,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Make this checkout importable as ansible_collections.strix.opencode, so the unit tests exercise the
+# working tree (the molecule scenarios and role tests use the installed tarball instead).
+_IMPORT_ROOT = ROOT / ".cache" / "pytest-collections"
+_LINK = _IMPORT_ROOT / "ansible_collections" / "strix" / "opencode"
+if not _LINK.is_symlink():
+    _LINK.parent.mkdir(parents=True, exist_ok=True)
+    _LINK.symlink_to(ROOT, target_is_directory=True)
+sys.path.insert(0, str(_IMPORT_ROOT))
+
 
 @pytest.fixture
 def run_role(tmp_path):

@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+# Copyright: strix.opencode contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Read and edit JSON with comments (JSONC) without disturbing anything but the edited value.
+
+The parser keeps the offset of every key and value, so an edit replaces exactly the bytes of one
+value (or inserts or removes one member) and leaves comments, trailing commas, indentation and key
+order as they were. Standard library only: this runs on the managed host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_LITERALS = {"true": True, "false": False, "null": None}
+_WHITESPACE = " \t\r\n"
+
+
+class JsoncError(ValueError):
+    """A document that cannot be read or edited; says where (1-based line and column)."""
+
+    def __init__(self, message, text, offset):
+        self.line = text.count("\n", 0, offset) + 1
+        self.column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        self.reason = message
+        super(JsoncError, self).__init__("line %d, column %d: %s" % (self.line, self.column, message))
+
+
+class Node:
+    """A parsed value: kind is 'object', 'array' or 'scalar'; text[start:end] is its source."""
+
+    def __init__(self, kind, start, end, members=None, items=None, value=None):
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.members = members or []
+        self.items = items or []
+        self.value = value
+
+    def to_python(self):
+        if self.kind == "object":
+            return dict((m.key, m.value.to_python()) for m in self.members)
+        if self.kind == "array":
+            return [item.to_python() for item in self.items]
+        return self.value
+
+
+class Member:
+    """One "key": value pair of an object; comma is the offset of the comma after it, if any."""
+
+    def __init__(self, key, key_start, value, comma):
+        self.key = key
+        self.key_start = key_start
+        self.value = value
+        self.comma = comma
+
+
+class _Parser:
+    def __init__(self, text):
+        self.text = text
+        self.pos = 0
+
+    def error(self, message, offset=None):
+        return JsoncError(message, self.text, self.pos if offset is None else offset)
+
+    def skip(self):
+        """Skip whitespace and comments."""
+        text = self.text
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char in _WHITESPACE:
+                self.pos += 1
+            elif text.startswith("//", self.pos):
+                newline = text.find("\n", self.pos)
+                self.pos = len(text) if newline < 0 else newline
+            elif text.startswith("/*", self.pos):
+                end = text.find("*/", self.pos + 2)
+                if end < 0:
+                    raise self.error("unterminated block comment")
+                self.pos = end + 2
+            else:
+                return
+
+    def expect(self, char, what):
+        self.skip()
+        if self.pos >= len(self.text) or self.text[self.pos] != char:
+            raise self.error("expected %s" % what)
+        self.pos += 1
+
+    def document(self):
+        self.skip()
+        if self.pos >= len(self.text):
+            raise self.error("the document is empty")
+        node = self.value()
+        self.skip()
+        if self.pos < len(self.text):
+            raise self.error("unexpected content after the document")
+        return node
+
+    def value(self):
+        self.skip()
+        if self.pos >= len(self.text):
+            raise self.error("unexpected end of the document")
+        char = self.text[self.pos]
+        if char == "{":
+            return self.object()
+        if char == "[":
+            return self.array()
+        if char == '"':
+            return self.string_node()
+        return self.scalar()
+
+    def string_node(self):
+        start = self.pos
+        value = self.string()
+        return Node("scalar", start, self.pos, value=value)
+
+    def string(self):
+        start = self.pos
+        try:
+            value, self.pos = json.decoder.scanstring(self.text, start + 1, True)
+        except ValueError as exc:
+            reason = getattr(exc, "msg", str(exc))
+            if reason.startswith("Unterminated string") or "control character" in reason:
+                raise self.error("unterminated string", start)
+            raise self.error(reason.lower(), getattr(exc, "pos", start))
+        return value
+
+    def scalar(self):
+        start = self.pos
+        for word, value in _LITERALS.items():
+            if self.text.startswith(word, start):
+                self.pos = start + len(word)
+                return Node("scalar", start, self.pos, value=value)
+        match = _NUMBER.match(self.text, start)
+        if not match:
+            raise self.error("expected a value")
+        self.pos = match.end()
+        return Node("scalar", start, self.pos, value=json.loads(match.group()))
+
+    def object(self):
+        start = self.pos
+        self.pos += 1
+        members = []
+        while True:
+            self.skip()
+            if self.pos < len(self.text) and self.text[self.pos] == "}":
+                self.pos += 1
+                return Node("object", start, self.pos, members=members)
+            if self.pos >= len(self.text):
+                raise self.error("unterminated object", start)
+            if self.text[self.pos] != '"':
+                raise self.error("expected a string key or '}'")
+            key_start = self.pos
+            key = self.string()
+            self.expect(":", "':' after the key")
+            value = self.value()
+            self.skip()
+            comma = None
+            if self.pos < len(self.text) and self.text[self.pos] == ",":
+                comma = self.pos
+                self.pos += 1
+            members.append(Member(key, key_start, value, comma))
+            if comma is None:
+                self.skip()
+                if self.pos >= len(self.text):
+                    raise self.error("unterminated object", start)
+                if self.text[self.pos] != "}":
+                    raise self.error("expected ',' or '}'")
+
+    def array(self):
+        start = self.pos
+        self.pos += 1
+        items = []
+        while True:
+            self.skip()
+            if self.pos < len(self.text) and self.text[self.pos] == "]":
+                self.pos += 1
+                return Node("array", start, self.pos, items=items)
+            if self.pos >= len(self.text):
+                raise self.error("unterminated array", start)
+            items.append(self.value())
+            self.skip()
+            if self.pos < len(self.text) and self.text[self.pos] == ",":
+                self.pos += 1
+            elif self.pos < len(self.text) and self.text[self.pos] != "]":
+                raise self.error("expected ',' or ']'")
+
+
+def parse(text):
+    """Parse a JSONC document into a Node tree; raises JsoncError."""
+    return _Parser(text).document()
+
+
+def loads(text):
+    """The document as plain Python values."""
+    return parse(text).to_python()
+
+
+def json_equal(a, b):
+    """Equality as JSON values: 1 == 1.0, but true is not 1; objects ignore key order."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return set(a) == set(b) and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _dotted(path):
+    return ".".join(path) if path else "the document"
+
+
+def _find(text, root, path):
+    """Walk path; return (member, None) when found, or (object node, depth) where path[depth] is missing."""
+    node, member = root, None
+    for depth, key in enumerate(path):
+        if node.kind != "object":
+            raise JsoncError("%s is not an object" % _dotted(path[:depth]), text, node.start)
+        matches = [m for m in node.members if m.key == key]
+        if len(matches) > 1:
+            raise JsoncError("duplicate key %s in %s" % (json.dumps(key), _dotted(path[:depth])),
+                             text, matches[1].key_start)
+        if not matches:
+            return node, depth
+        member = matches[0]
+        node = member.value
+    return member, None
+
+
+def _line_start(text, offset):
+    return text.rfind("\n", 0, offset) + 1
+
+
+def _indent_of(text, offset):
+    start = _line_start(text, offset)
+    end = start
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return text[start:end]
+
+
+def _indent_unit(text):
+    """The document's indentation step: a tab, or the smallest run of leading spaces; 2 if none."""
+    widths = []
+    for line in text.splitlines():
+        stripped = line.lstrip(" \t")
+        if stripped and len(stripped) < len(line):
+            if line.startswith("\t"):
+                return "\t"
+            widths.append(len(line) - len(stripped))
+    return " " * (min(widths) if widths else 2)
+
+
+def _render(value, indent, unit):
+    """JSON text of value for a spot whose line is indented by indent."""
+    return json.dumps(value, indent=unit, ensure_ascii=False).replace("\n", "\n" + indent)
+
+
+def _end_of_line_after(text, offset):
+    """Offset of the newline ending offset's line when only blanks and comments follow; else None."""
+    pos = offset
+    while pos < len(text):
+        if text[pos] in " \t\r":
+            pos += 1
+        elif text.startswith("//", pos):
+            newline = text.find("\n", pos)
+            return len(text) if newline < 0 else newline
+        elif text.startswith("/*", pos):
+            end = text.find("*/", pos + 2)
+            if end < 0 or "\n" in text[pos:end]:
+                return None
+            pos = end + 2
+        elif text[pos] == "\n":
+            return pos
+        else:
+            return None
+    return pos
+
+
+def _insert(text, obj, key, value, unit):
+    """Add "key": value as the last member of obj, in the style of its other members."""
+    multiline = "\n" in text[obj.start:obj.end]
+    if not obj.members:
+        close = obj.end - 1
+        outer = _indent_of(text, obj.start)
+        member = json.dumps(key) + ": " + _render(value, outer + unit, unit)
+        if multiline and not text[_line_start(text, close):close].strip():
+            line = _line_start(text, close)
+            return text[:line] + outer + unit + member + "\n" + text[line:]
+        return text[:close].rstrip(" \t") + "\n" + outer + unit + member + "\n" + outer + text[close:]
+    last = obj.members[-1]
+    trailing = last.comma is not None
+    after = last.comma + 1 if trailing else last.value.end
+    eol = _end_of_line_after(text, after) if multiline else None
+    if eol is None:
+        member = json.dumps(key) + ": " + _render(value, _indent_of(text, last.key_start), unit)
+        if trailing:
+            return text[:after] + " " + member + "," + text[after:]
+        return text[:after] + ", " + member + text[after:]
+    indent = _indent_of(text, last.key_start)
+    member = json.dumps(key) + ": " + _render(value, indent, unit)
+    comma = "" if trailing else ","
+    return (text[:after] + comma + text[after:eol] + "\n" + indent + member + ("," if trailing else "")
+            + text[eol:])
+
+
+def _nest(path, value):
+    for key in reversed(path):
+        value = {key: value}
+    return value
+
+
+def set_value(text, path, value, create=True):
+    """Return (new_text, found, old_value) with the value at path set to value.
+
+    Only the bytes of the old value change; a missing key (and any missing objects on the way) is
+    added when create is true, else JsoncError. new_text is text itself when nothing changes.
+    """
+    path = list(path)
+    if not path:
+        raise JsoncError("the key path is empty", text, 0)
+    root = parse(text)
+    found, depth = _find(text, root, path)
+    if depth is None:
+        old = found.value.to_python()
+        if json_equal(old, value):
+            return text, True, old
+        node = found.value
+        new = text[:node.start] + _render(value, _indent_of(text, node.start), _indent_unit(text)) + text[node.end:]
+        return _checked(new, path, value), True, old
+    if not create:
+        raise JsoncError("key %s not found (missing: %s)" % (_dotted(path), json.dumps(path[depth])),
+                         text, found.start)
+    new = _insert(text, found, path[depth], _nest(path[depth + 1:], value), _indent_unit(text))
+    return _checked(new, path, value), False, None
+
+
+def remove_value(text, path):
+    """Return (new_text, found, old_value) with the member at path removed; text itself if absent."""
+    path = list(path)
+    if not path:
+        raise JsoncError("the key path is empty", text, 0)
+    root = parse(text)
+    found, depth = _find(text, root, path)
+    if depth is not None:
+        return text, False, None
+    parent = root if len(path) == 1 else _find(text, root, path[:-1])[0].value
+    index = parent.members.index(found)
+    start = found.key_start
+    end = found.comma + 1 if found.comma is not None else found.value.end
+    line = _line_start(text, start)
+    eol = _end_of_line_after(text, end)
+    if not text[line:start].strip() and eol is not None and not text[end:eol].strip():
+        start, end = line, min(eol + 1, len(text))
+    else:
+        while end < len(text) and text[end] in " \t" and text[start - 1] in " \t{":
+            end += 1
+    new = text[:start] + text[end:]
+    if index == len(parent.members) - 1 and found.comma is None and index > 0:
+        previous = parent.members[index - 1]
+        new = new[:previous.comma] + new[previous.comma + 1:]
+    parse(new)
+    return new, True, found.value.to_python()
+
+
+def _checked(new, path, value):
+    """Re-read the edited document: it parses and holds value at path, or the edit is a bug."""
+    member, depth = _find(new, parse(new), path)
+    if depth is not None or not json_equal(member.value.to_python(), value):
+        raise AssertionError("edit of %s did not produce the value" % _dotted(path))
+    return new
