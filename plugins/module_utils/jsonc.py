@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: strix.opencode contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read and edit JSON with comments (JSONC) without disturbing anything but the edited value.
 
 The parser keeps the offset of every key and value, so an edit replaces exactly the bytes of one
@@ -14,10 +14,15 @@ __metaclass__ = type
 
 import json
 import re
+from collections import namedtuple
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 _WHITESPACE = " \t\r\n"
+
+# The result of an edit: the new text (the old text itself when nothing changed), whether the key
+# path was there, and the value it held.
+Edit = namedtuple("Edit", ["text", "found", "before"])
 
 
 class JsoncError(ValueError):
@@ -319,10 +324,10 @@ def _nest(path, value):
 
 
 def set_value(text, path, value, create=True):
-    """Return (new_text, found, old_value) with the value at path set to value.
+    """Return an Edit with the value at path set to value.
 
     Only the bytes of the old value change; a missing key (and any missing objects on the way) is
-    added when create is true, else JsoncError. new_text is text itself when nothing changes.
+    added when create is true, else JsoncError.
     """
     path = list(path)
     if not path:
@@ -332,26 +337,26 @@ def set_value(text, path, value, create=True):
     if depth is None:
         old = found.value.to_python()
         if json_equal(old, value):
-            return text, True, old
+            return Edit(text, True, old)
         node = found.value
         new = text[:node.start] + _render(value, _indent_of(text, node.start), _indent_unit(text)) + text[node.end:]
-        return _checked(new, path, value), True, old
+        return Edit(_checked(new, path, value), True, old)
     if not create:
         raise JsoncError("key %s not found (missing: %s)" % (_dotted(path), json.dumps(path[depth])),
                          text, found.start)
     new = _insert(text, found, path[depth], _nest(path[depth + 1:], value), _indent_unit(text))
-    return _checked(new, path, value), False, None
+    return Edit(_checked(new, path, value), False, None)
 
 
 def remove_value(text, path):
-    """Return (new_text, found, old_value) with the member at path removed; text itself if absent."""
+    """Return an Edit with the member at path removed (nothing changes when it is absent)."""
     path = list(path)
     if not path:
         raise JsoncError("the key path is empty", text, 0)
     root = parse(text)
     found, depth = _find(text, root, path)
     if depth is not None:
-        return text, False, None
+        return Edit(text, False, None)
     parent = root if len(path) == 1 else _find(text, root, path[:-1])[0].value
     index = parent.members.index(found)
     start = found.key_start
@@ -368,7 +373,7 @@ def remove_value(text, path):
         previous = parent.members[index - 1]
         new = new[:previous.comma] + new[previous.comma + 1:]
     parse(new)
-    return new, True, found.value.to_python()
+    return Edit(new, True, found.value.to_python())
 
 
 def _checked(new, path, value):

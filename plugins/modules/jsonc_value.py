@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: strix.opencode contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,7 +24,7 @@ description:
   - The file is written atomically (a temporary file in the same directory, then a rename).
   - Runs with Python's standard library only.
 author:
-  - strix.opencode maintainers
+  - strix.opencode maintainers (@strix-opencode)
 options:
   path:
     description: The JSONC file. It must exist.
@@ -70,6 +70,7 @@ attributes:
     support: full
     description: Shows the file before and after.
   platform:
+    support: full
     platforms: posix
     description: Runs on POSIX hosts.
 notes:
@@ -183,21 +184,20 @@ def main():
     text = read_text(module, path)
     try:
         if module.params["state"] == "present":
-            new_text, found, before = set_value(text, key_path, value, create=module.params["missing"] == "create")
-            after = value
+            edit = set_value(text, key_path, value, create=module.params["missing"] == "create")
         else:
-            new_text, found, before = remove_value(text, key_path)
-            after = None
+            edit = remove_value(text, key_path)
     except JsoncError as exc:
         module.fail_json(msg="%s: %s" % (path, to_native(exc)), path=path, line=exc.line, column=exc.column)
 
-    result = dict(path=path, key_path=key_path, found=found, before=before, after=after, changed=new_text != text)
+    result = dict(path=path, key_path=key_path, found=edit.found, before=edit.before,
+                  after=value if module.params["state"] == "present" else None, changed=edit.text != text)
     if module._diff:
-        result["diff"] = dict(before=text, after=new_text, before_header=path, after_header=path)
+        result["diff"] = dict(before=text, after=edit.text, before_header=path, after_header=path)
     if result["changed"] and not module.check_mode:
         if module.params["backup"]:
             result["backup_file"] = module.backup_local(path)
-        write_atomically(module, path, new_text)
+        write_atomically(module, path, edit.text)
     file_args = module.load_file_common_arguments(module.params)
     result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
     module.exit_json(**result)

@@ -118,11 +118,12 @@ def test_setting_an_existing_value_changes_only_that_value(doc, data, new):
     assert load(text) == value and comments(text) == notes  # the generator is sound
     path = data.draw(st.sampled_from(sorted(object_paths(value))))
 
-    edited, found, before = set_value(text, path, new)
+    edit = set_value(text, path, new)
+    edited = edit.text
 
-    assert found and canonical(before) == canonical(value_at(value, path))
+    assert edit.found and canonical(edit.before) == canonical(value_at(value, path))
     if edited is text:  # the old value already equals the new one as JSON: nothing at all changes
-        assert before == new
+        assert edit.before == new
         return
     assert canonical(load(edited)) == canonical(with_value(value, path, new))
     assert comments(edited) == outside(text, notes, spans[path])
@@ -134,7 +135,7 @@ def test_setting_an_existing_value_changes_only_that_value(doc, data, new):
 @settings(max_examples=300, deadline=None)
 @given(documents(), st.data(), VALUES, KEYS)
 def test_adding_a_missing_key_keeps_everything_else(doc, data, new, key):
-    text, value, notes, _ = doc
+    text, value, notes = doc[:3]
     parents = [()] + [p for p in object_paths(value) if isinstance(value_at(value, p), dict)]
     parent = data.draw(st.sampled_from(parents))
     existing = value_at(value, parent) if parent else value
@@ -144,9 +145,10 @@ def test_adding_a_missing_key_keeps_everything_else(doc, data, new, key):
             return
     path = parent + (key,)
 
-    edited, found, _ = set_value(text, path, new)
+    edit = set_value(text, path, new)
+    edited = edit.text
 
-    assert not found
+    assert not edit.found
     assert canonical(load(edited)) == canonical(with_value(value, path, new))
     assert comments(edited) == notes
 
@@ -162,9 +164,10 @@ def test_removing_a_member_keeps_everything_else(doc, data):
         node = node[key]
     del node[path[-1]]
 
-    edited, found, _ = remove_value(text, path)
+    edit = remove_value(text, path)
+    edited = edit.text
 
-    assert found
+    assert edit.found
     assert canonical(load(edited)) == canonical(expected)
     assert comments(edited) == outside(text, notes, spans[path])
 

@@ -18,12 +18,13 @@ CONFIG = """{
 
 
 def run(capsys, **args):
-    """Run the module's main() with args; return (failed, result)."""
+    """Run the module's main() with args; return its result (with "failed" set when it failed)."""
     with patch_module_args(args):
         with pytest.raises(SystemExit) as exc:
             jsonc_value.main()
     result = json.loads(capsys.readouterr().out)
-    return exc.value.code != 0, result
+    assert result.get("failed", False) == (exc.value.code != 0)
+    return result
 
 
 @pytest.fixture
@@ -35,8 +36,8 @@ def config(tmp_path):
 
 
 def test_sets_the_value_and_reports_before_and_after(capsys, config):
-    failed, result = run(capsys, path=str(config), key_path=["agent", "primary", "model"], value="cloud_planner/gpt-5")
-    assert not failed and result["changed"]
+    result = run(capsys, path=str(config), key_path=["agent", "primary", "model"], value="cloud_planner/gpt-5")
+    assert not result.get("failed") and result["changed"]
     assert (result["before"], result["after"], result["found"]) == ("local_orch/orch", "cloud_planner/gpt-5", True)
     assert config.read_text() == CONFIG.replace('"model": "local_orch/orch"', '"model": "cloud_planner/gpt-5"')
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
@@ -45,40 +46,40 @@ def test_sets_the_value_and_reports_before_and_after(capsys, config):
 def test_second_run_changes_nothing(capsys, config):
     run(capsys, path=str(config), key_path=["agent", "primary", "model"], value="cloud_planner/gpt-5")
     mtime = config.stat().st_mtime_ns
-    failed, result = run(capsys, path=str(config), key_path=["agent", "primary", "model"], value="cloud_planner/gpt-5")
-    assert not failed and not result["changed"]
+    result = run(capsys, path=str(config), key_path=["agent", "primary", "model"], value="cloud_planner/gpt-5")
+    assert not result.get("failed") and not result["changed"]
     assert config.stat().st_mtime_ns == mtime
 
 
 def test_check_mode_reports_without_writing(capsys, config):
-    failed, result = run(capsys, path=str(config), key_path=["agent", "primary", "model"], value="x/y",
-                         _ansible_check_mode=True)
-    assert not failed and result["changed"]
+    result = run(capsys, path=str(config), key_path=["agent", "primary", "model"], value="x/y",
+                 _ansible_check_mode=True)
+    assert not result.get("failed") and result["changed"]
     assert config.read_text() == CONFIG
 
 
 def test_diff_shows_the_file_before_and_after(capsys, config):
-    _, result = run(capsys, path=str(config), key_path=["agent", "coder", "model"], value="local_coder/coder",
-                    _ansible_diff=True, _ansible_check_mode=True)
+    result = run(capsys, path=str(config), key_path=["agent", "coder", "model"], value="local_coder/coder",
+                 _ansible_diff=True, _ansible_check_mode=True)
     assert result["diff"]["before"] == CONFIG
     assert '"coder": {\n      "model": "local_coder/coder"\n    },' in result["diff"]["after"]
 
 
 def test_backup_keeps_the_old_file(capsys, config):
-    _, result = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], value="all", backup=True)
+    result = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], value="all", backup=True)
     assert open(result["backup_file"]).read() == CONFIG
 
 
 def test_absent_removes_and_then_is_a_no_op(capsys, config):
-    _, first = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], state="absent")
-    _, second = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], state="absent")
+    first = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], state="absent")
+    second = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], state="absent")
     assert first["changed"] and first["before"] == "primary" and not second["changed"]
     assert '"primary": { "model": "local_orch/orch" }, // the orchestrator' in config.read_text()
 
 
 def test_missing_fail_names_the_key_and_leaves_the_file(capsys, config):
-    failed, result = run(capsys, path=str(config), key_path=["agent", "reviewer", "model"], value="a/b", missing="fail")
-    assert failed
+    result = run(capsys, path=str(config), key_path=["agent", "reviewer", "model"], value="a/b", missing="fail")
+    assert result["failed"]
     assert "agent.reviewer.model not found" in result["msg"] and '"reviewer"' in result["msg"]
     assert config.read_text() == CONFIG
 
@@ -91,8 +92,8 @@ def test_missing_fail_names_the_key_and_leaves_the_file(capsys, config):
 def test_malformed_file_fails_with_place_and_stays_byte_for_byte(capsys, tmp_path, text, line, column):
     path = tmp_path / "broken.jsonc"
     path.write_bytes(text.encode())
-    failed, result = run(capsys, path=str(path), key_path=["agent", "primary", "model"], value="a/b")
-    assert failed
+    result = run(capsys, path=str(path), key_path=["agent", "primary", "model"], value="a/b")
+    assert result["failed"]
     assert result["msg"].startswith("%s: line %d, column %d: " % (path, line, column))
     assert (result["line"], result["column"]) == (line, column)
     assert path.read_bytes() == text.encode()
@@ -100,10 +101,10 @@ def test_malformed_file_fails_with_place_and_stays_byte_for_byte(capsys, tmp_pat
 
 
 def test_missing_file_fails(capsys, tmp_path):
-    failed, result = run(capsys, path=str(tmp_path / "nope.jsonc"), key_path=["a"], value=1)
-    assert failed and result["msg"].endswith("nope.jsonc: no such file")
+    result = run(capsys, path=str(tmp_path / "nope.jsonc"), key_path=["a"], value=1)
+    assert result["failed"] and result["msg"].endswith("nope.jsonc: no such file")
 
 
 def test_file_mode_is_applied(capsys, config):
-    _, result = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], value="primary", mode="0600")
+    result = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], value="primary", mode="0600")
     assert result["changed"] and stat.S_IMODE(config.stat().st_mode) == 0o600
