@@ -21,6 +21,8 @@ description:
     equal and the module reports no change.
   - A malformed document (an unterminated comment or string, a duplicate key on the path, something that is
     not an object on the way) fails with the file, line and column, and the file is left untouched.
+  - Several edits of one file can be given at once with O(edits); they are applied in order, and the file is
+    read once and written once.
   - The file is written atomically (a temporary file in the same directory, then a rename).
   - Runs with Python's standard library only.
 author:
@@ -37,7 +39,6 @@ options:
         contain dots and slashes.
     type: list
     elements: str
-    required: true
   value:
     description:
       - The value to set, any JSON type (string, number, boolean, null, list or dictionary).
@@ -56,6 +57,27 @@ options:
     type: str
     choices: [create, fail]
     default: create
+  edits:
+    description:
+      - Several edits, applied in order, instead of O(key_path), O(value) and O(state).
+      - Each has C(key_path), C(value) (for C(state=present)) and C(state), with the meaning of the options of
+        the same names; O(missing) applies to all of them.
+    type: list
+    elements: dict
+    suboptions:
+      key_path:
+        description: Keys from the top of the document to the value.
+        type: list
+        elements: str
+        required: true
+      value:
+        description: The value to set.
+        type: raw
+      state:
+        description: V(present) sets the value; V(absent) removes the member.
+        type: str
+        choices: [present, absent]
+        default: present
   backup:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
@@ -94,6 +116,17 @@ EXAMPLES = r"""
     value: http://127.0.0.1:8001/v1
     missing: fail
 
+- name: Set several values of one file in one write
+  strix.opencode.jsonc_value:
+    path: /home/dev/.config/opencode/opencode.jsonc
+    edits:
+      - key_path: [model]
+        value: local_orch/orch
+      - key_path: [agent, primary, model]
+        value: local_orch/orch
+      - key_path: [provider, local_reviewer]
+        state: absent
+
 - name: Lift an agent's output-token cap
   strix.opencode.jsonc_value:
     path: /home/dev/.omo/omo.jsonc
@@ -110,25 +143,31 @@ path:
   sample: /home/dev/.config/opencode/opencode.jsonc
 key_path:
   description: The key path, as given.
-  returned: always
+  returned: when O(key_path) is given
   type: list
   elements: str
   sample: [agent, primary, model]
 found:
   description: Whether the key path was in the file before the run.
-  returned: always
+  returned: when O(key_path) is given
   type: bool
   sample: true
 before:
   description: The value at the key path before the run (null when it was not there).
-  returned: always
+  returned: when O(key_path) is given
   type: raw
   sample: local_orch/orch
 after:
   description: The value at the key path after the run (null when removed).
-  returned: always
+  returned: when O(key_path) is given
   type: raw
   sample: cloud_planner/gpt-5
+changes:
+  description: The edits that changed something, each with its key path and the value before and after.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{key_path: [agent, primary, model], before: local_orch/orch, after: cloud_planner/gpt-5}]
 backup_file:
   description: The copy made before the change, when O(backup=true) and something changed.
   returned: changed and backup requested
@@ -163,44 +202,67 @@ def write_atomically(module, path, text):
             os.unlink(tmp)
 
 
+def apply(text, edit, create):
+    """Apply one edit ({key_path, value, state}) to text; return the jsonc Edit."""
+    if not edit["key_path"]:
+        raise ValueError("key_path must name at least one key")
+    if edit["state"] == "present":
+        return set_value(text, edit["key_path"], edit["value"], create=create)
+    return remove_value(text, edit["key_path"])
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            key_path=dict(type="list", elements="str", required=True, no_log=False),
+            key_path=dict(type="list", elements="str", no_log=False),
             value=dict(type="raw"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            edits=dict(type="list", elements="dict", options=dict(
+                key_path=dict(type="list", elements="str", required=True, no_log=False),
+                value=dict(type="raw"),
+                state=dict(type="str", choices=["present", "absent"], default="present"),
+            ), required_if=[("state", "present", ["value"])]),
             missing=dict(type="str", choices=["create", "fail"], default="create"),
             backup=dict(type="bool", default=False),
         ),
-        required_if=[("state", "present", ["value"])],
+        mutually_exclusive=[("key_path", "edits")],
+        required_one_of=[("key_path", "edits")],
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    path, key_path, value = module.params["path"], module.params["key_path"], module.params["value"]
-    if not key_path:
-        module.fail_json(msg="key_path must name at least one key", path=path)
+    params = module.params
+    path = params["path"]
+    single = params["edits"] is None
+    if single and params["state"] == "present" and params["value"] is None:
+        module.fail_json(msg="value is required when state is present", path=path)
+    edits = [dict(key_path=params["key_path"], value=params["value"], state=params["state"])] if single else params["edits"]
 
-    text = read_text(module, path)
-    try:
-        if module.params["state"] == "present":
-            edit = set_value(text, key_path, value, create=module.params["missing"] == "create")
-        else:
-            edit = remove_value(text, key_path)
-    except JsoncError as exc:
-        module.fail_json(msg="%s: %s" % (path, to_native(exc)), path=path, line=exc.line, column=exc.column)
+    original = text = read_text(module, path)
+    changes = []
+    for edit in edits:
+        try:
+            result = apply(text, edit, params["missing"] == "create")
+        except (JsoncError, ValueError) as exc:
+            details = dict(line=exc.line, column=exc.column) if isinstance(exc, JsoncError) else {}
+            module.fail_json(msg="%s: %s" % (path, to_native(exc)), path=path, key_path=edit["key_path"], **details)
+        after = edit["value"] if edit["state"] == "present" else None
+        if result.text != text:
+            changes.append(dict(key_path=edit["key_path"], before=result.before, after=after))
+        text = result.text
 
-    result = dict(path=path, key_path=key_path, found=edit.found, before=edit.before,
-                  after=value if module.params["state"] == "present" else None, changed=edit.text != text)
+    output = dict(path=path, changes=changes, changed=text != original)
+    if single:
+        output.update(key_path=params["key_path"], found=result.found, before=result.before, after=after)
     if module._diff:
-        result["diff"] = dict(before=text, after=edit.text, before_header=path, after_header=path)
-    if result["changed"] and not module.check_mode:
-        if module.params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        write_atomically(module, path, edit.text)
-    file_args = module.load_file_common_arguments(module.params)
-    result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    module.exit_json(**result)
+        output["diff"] = dict(before=original, after=text, before_header=path, after_header=path)
+    if output["changed"] and not module.check_mode:
+        if params["backup"]:
+            output["backup_file"] = module.backup_local(path)
+        write_atomically(module, path, text)
+    file_args = module.load_file_common_arguments(params)
+    output["changed"] = module.set_fs_attributes_if_different(file_args, output["changed"])
+    module.exit_json(**output)
 
 
 if __name__ == "__main__":

@@ -108,3 +108,39 @@ def test_missing_file_fails(capsys, tmp_path):
 def test_file_mode_is_applied(capsys, config):
     result = run(capsys, path=str(config), key_path=["agent", "primary", "mode"], value="primary", mode="0600")
     assert result["changed"] and stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+def test_edits_apply_in_order_with_one_write(capsys, config):
+    result = run(capsys, path=str(config), edits=[
+        {"key_path": ["agent", "primary", "model"], "value": "cloud_planner/gpt-5"},
+        {"key_path": ["agent", "coder"], "value": {"mode": "subagent"}},
+        {"key_path": ["agent", "coder", "model"], "value": "local_coder/coder"},
+        {"key_path": ["agent", "primary", "mode"], "state": "absent"},
+        {"key_path": ["agent", "reviewer"], "state": "absent"},
+    ])
+    assert result["changed"]
+    assert [c["key_path"] for c in result["changes"]] == [
+        ["agent", "primary", "model"], ["agent", "coder"], ["agent", "coder", "model"], ["agent", "primary", "mode"]]
+    text = config.read_text()
+    assert '"primary": {  "model": "cloud_planner/gpt-5" }, // the orchestrator' not in text
+    assert '"primary": { "model": "cloud_planner/gpt-5" }, // the orchestrator' in text
+    assert '"coder": {\n      "mode": "subagent",\n      "model": "local_coder/coder"\n    },' in text
+    again = run(capsys, path=str(config), edits=[
+        {"key_path": ["agent", "primary", "model"], "value": "cloud_planner/gpt-5"},
+        {"key_path": ["agent", "coder", "model"], "value": "local_coder/coder"},
+    ])
+    assert not again["changed"] and again["changes"] == []
+
+
+def test_a_failing_edit_writes_none_of_them(capsys, config):
+    result = run(capsys, path=str(config), missing="fail", edits=[
+        {"key_path": ["agent", "primary", "model"], "value": "cloud_planner/gpt-5"},
+        {"key_path": ["agent", "nobody", "model"], "value": "x/y"},
+    ])
+    assert result["failed"] and result["key_path"] == ["agent", "nobody", "model"]
+    assert config.read_text() == CONFIG
+
+
+def test_key_path_and_edits_are_exclusive(capsys, config):
+    result = run(capsys, path=str(config), key_path=["a"], value=1, edits=[{"key_path": ["b"], "value": 2}])
+    assert result["failed"] and "mutually exclusive" in result["msg"]
