@@ -26,7 +26,7 @@ def run_role(tmp_path):
     Returns (returncode, tasks) where tasks is the json callback's list of task results, in order.
     """
 
-    def run(role, variables, check=False):
+    def run(role, variables, check=False, tags=None):
         playbook = tmp_path / "play.yml"
         playbook.write_text(
             "- hosts: localhost\n  gather_facts: false\n  roles:\n"
@@ -45,9 +45,11 @@ def run_role(tmp_path):
                "-e", f"@{extra}", "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)]
         if check:
             cmd.append("--check")
+        if tags:
+            cmd += ["--tags", tags]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
         try:
-            report = json.loads(proc.stdout)
+            report = json.loads(proc.stdout[proc.stdout.index("{"):])
         except json.JSONDecodeError:
             pytest.fail(f"ansible-playbook printed no JSON report:\n{proc.stdout}\n{proc.stderr}")
         tasks = [task for play in report["plays"] for task in play["tasks"]]

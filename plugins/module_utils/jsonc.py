@@ -363,15 +363,22 @@ def remove_value(text, path):
     end = found.comma + 1 if found.comma is not None else found.value.end
     line = _line_start(text, start)
     eol = _end_of_line_after(text, end)
+    last_without_comma = index == len(parent.members) - 1 and found.comma is None and index > 0
+    previous_comma = parent.members[index - 1].comma if last_without_comma else None
     if not text[line:start].strip() and eol is not None and not text[end:eol].strip():
-        start, end = line, min(eol + 1, len(text))
+        # The member has its line to itself: the line goes, and so does a comma left trailing before it.
+        new = text[:line] + text[min(eol + 1, len(text)):]
+        if previous_comma is not None:
+            new = new[:previous_comma] + new[previous_comma + 1:]
+    elif previous_comma is not None and not text[previous_comma + 1:start].strip(" \t"):
+        # The last member on a shared line: from the comma before it, so `{"a": 1, "b": 2}` -> `{"a": 1}`.
+        new = text[:previous_comma] + text[end:]
     else:
         while end < len(text) and text[end] in " \t" and text[start - 1] in " \t{":
             end += 1
-    new = text[:start] + text[end:]
-    if index == len(parent.members) - 1 and found.comma is None and index > 0:
-        previous = parent.members[index - 1]
-        new = new[:previous.comma] + new[previous.comma + 1:]
+        new = text[:start] + text[end:]
+        if previous_comma is not None:
+            new = new[:previous_comma] + new[previous_comma + 1:]
     parse(new)
     return Edit(new, True, found.value.to_python())
 

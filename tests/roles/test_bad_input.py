@@ -15,9 +15,18 @@ BAD_INPUT = [
     ("swappiness", {"swappiness_value": -1}, "swappiness_value"),
     ("swappiness", {"swappiness_value": "high"}, "swappiness_value"),
     ("swappiness", {"swappiness_sysctl_file": "sysctl.d/99-x.conf"}, "swappiness_sysctl_file"),
+    ("opencode", {"orch": "sideways"}, "orch"),
+    ("opencode", {"orch": "cloud"}, "opencode_cloud_model"),
+    ("opencode", {"opencode_local_tiers": ["orch", "gpu"]}, "opencode_local_tiers"),
+    ("opencode", {"opencode_users": ["no-such-user-here"]}, "opencode_users"),
+    ("opencode", {"opencode_project_dirs": ["/no/such/project"]}, "opencode_project_dirs"),
+    ("opencode", {"opencode_tiers": {"orch": {"port": "eighty", "model_id": "m", "context": 1, "output": 1}},
+                  "opencode_local_tiers": ["orch"]}, "opencode_tiers.orch.port"),
 ]
 
-VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the")
+# The tasks a role runs before its first change: validation and read-only look-ups.
+VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Work out the", "Require an", "Look up the",
+                    "Look at the", "List the")
 
 
 def failure_message(tasks):
@@ -28,11 +37,12 @@ def failure_message(tasks):
     return ""
 
 
-@pytest.mark.parametrize("role,variables,name", BAD_INPUT, ids=[f"{r}-{n}-{v[n]}" for r, v, n in BAD_INPUT])
+@pytest.mark.parametrize("role,variables,name", BAD_INPUT, ids=[f"{r}-{n}" for r, v, n in BAD_INPUT])
 def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, variables, name):
     # Keep every path the role could touch inside the test's directory.
     safe = {"swap_file_path": str(tmp_path / "swap.img"),
-            "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf")}
+            "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf"),
+            "opencode_users": [], "opencode_project_dirs": [str(tmp_path)]}
     rc, tasks, stats = run_role(role, {**safe, **variables})
 
     assert rc != 0
@@ -40,4 +50,4 @@ def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, var
     assert all(n.startswith(VALIDATION_TASKS) for n in ran), f"tasks ran past validation: {ran}"
     assert name in failure_message(tasks)
     assert stats["localhost"]["changed"] == 0
-    assert list(tmp_path.glob("swap.img*")) == [] and not (tmp_path / "99-swappiness.conf").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["play.yml", "vars.json"]

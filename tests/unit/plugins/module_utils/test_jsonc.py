@@ -109,6 +109,13 @@ def test_remove_the_last_member_drops_the_comma_before_it():
     assert remove_value(doc, ["b"]).text == '{\n  "a": 1\n}\n'
 
 
+def test_remove_then_add_back_restores_an_inline_object_byte_for_byte():
+    doc = '{"a": {"model": "x", "maxTokens": 32768}, "b": 1}'
+    removed = remove_value(doc, ["a", "maxTokens"]).text
+    assert removed == '{"a": {"model": "x"}, "b": 1}'
+    assert set_value(removed, ["a", "maxTokens"], 32768).text == doc
+
+
 def test_remove_keeps_comments_and_is_a_no_op_when_absent():
     new = remove_value(DOC, ["provider", "local_orch", "options"]).text
     assert comments(new) == comments(DOC)
