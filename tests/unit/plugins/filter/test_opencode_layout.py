@@ -13,8 +13,8 @@ CLOUD = {"model": "gpt-5", "npm": "@ai-sdk/openai", "base_url": "", "api_key_env
 NO_CLOUD = dict(CLOUD, model="")
 
 
-def layout(local_tiers=("orch", "coder", "reviewer", "utility"), cloud=CLOUD, orch=None, tiers=TIERS):
-    return opencode_layout(tiers, list(local_tiers), "127.0.0.1", cloud, AGENTS, orch)
+def layout(local_tiers=("orch", "coder", "reviewer", "utility"), cloud=None, orch=None, tiers=None):
+    return opencode_layout(tiers or TIERS, list(local_tiers), "127.0.0.1", cloud or CLOUD, AGENTS, orch)
 
 
 def edit(edits, *path):

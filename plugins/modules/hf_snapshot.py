@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: strix.opencode contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: hf_snapshot
+short_description: Download a whole Hugging Face Hub repository at a revision, resumable and verified
+version_added: 0.1.0
+description:
+  - Lists the files of a repository at a revision (C(GET /api/models/{repo}/revision/{revision})), keeps those
+    matching O(allow_patterns) and none of O(ignore_patterns), and downloads each into O(local_dir) with the
+    same resume, verification and no-op rules as M(strix.opencode.hf_download).
+  - Made for the vLLM tiers, whose safetensors (28 GB and 57 GB) would otherwise be downloaded inside the
+    container while its health check waits; vLLM then serves the directory with the Hub offline.
+  - All files are pinned to the commit the revision pointed at when the listing was made.
+  - Runs with Python's standard library only.
+author:
+  - strix.opencode maintainers (@strix-opencode)
+options:
+  repo_id:
+    description: The repository, C(owner/name).
+    type: str
+    required: true
+  revision:
+    description: A branch, tag or commit.
+    type: str
+    default: main
+  local_dir:
+    description: The directory to download into; the repository's subdirectories are kept.
+    type: path
+    required: true
+  allow_patterns:
+    description: Shell-style patterns (C(*.safetensors), C(tokenizer*)); only matching files are fetched. All when empty.
+    type: list
+    elements: str
+    default: []
+  ignore_patterns:
+    description: Shell-style patterns of files to leave out.
+    type: list
+    elements: str
+    default: []
+  token:
+    description: A Hugging Face token. Defaults to the C(HF_TOKEN) environment variable. Never shown.
+    type: str
+  endpoint:
+    description: The Hub or a mirror. Defaults to C(HF_ENDPOINT), then C(https://huggingface.co).
+    type: str
+  timeout:
+    description: Seconds to wait for the server at each step.
+    type: int
+    default: 60
+  progress_file:
+    description: A JSON progress file, as for M(strix.opencode.hf_download), for the file being downloaded.
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Reports the files and bytes that would be downloaded; writes nothing.
+  diff_mode:
+    support: full
+    description: Lists the files that would change, with sizes; never contents.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on POSIX hosts.
+seealso:
+  - module: strix.opencode.hf_download
+"""
+
+EXAMPLES = r"""
+- name: Fetch the orchestrator's weights for vLLM
+  strix.opencode.hf_snapshot:
+    repo_id: Qwen/Qwen2.5-14B-Instruct
+    local_dir: /srv/strix/models/Qwen/Qwen2.5-14B-Instruct
+    allow_patterns: ["*.safetensors", "*.json", "tokenizer*", "*.txt"]
+"""
+
+RETURN = r"""
+commit:
+  description: The commit all files were taken from.
+  returned: always
+  type: str
+  sample: cf98f3b3bbb457ad9e2bb7baf9a0125b6b88caa8
+files:
+  description: Each selected file with its path, size, sha256, whether it changed and the bytes transferred.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: model-00001-of-00008.safetensors, size: 3945441440, changed: true, bytes_transferred: 3945441440}]
+files_fetched:
+  description: How many files were downloaded (or would be, in check mode).
+  returned: always
+  type: int
+  sample: 12
+bytes_transferred:
+  description: Bytes downloaded in this run.
+  returned: always
+  type: int
+  sample: 29540000000
+would_download:
+  description: In check mode, the bytes a real run would download.
+  returned: check mode
+  type: int
+  sample: 29540000000
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import (
+    DEFAULT_ENDPOINT, Fetch, HubClient, HubError, select_files)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            repo_id=dict(type="str", required=True),
+            revision=dict(type="str", default="main"),
+            local_dir=dict(type="path", required=True),
+            allow_patterns=dict(type="list", elements="str", default=[]),
+            ignore_patterns=dict(type="list", elements="str", default=[]),
+            token=dict(type="str", no_log=True, fallback=(env_fallback, ["HF_TOKEN"])),
+            endpoint=dict(type="str", fallback=(env_fallback, ["HF_ENDPOINT"])),
+            timeout=dict(type="int", default=60),
+            progress_file=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    client = HubClient(params["endpoint"] or DEFAULT_ENDPOINT, params["token"], params["timeout"])
+    try:
+        commit, names = client.list_files(params["repo_id"], params["revision"])
+        selected = select_files(names, params["allow_patterns"], params["ignore_patterns"])
+        if not selected:
+            module.fail_json(msg="%s@%s: no file matches allow_patterns %s / ignore_patterns %s"
+                             % (params["repo_id"], params["revision"], params["allow_patterns"], params["ignore_patterns"]))
+        files = []
+        for name in selected:
+            dest = os.path.join(params["local_dir"], *name.split("/"))
+            result = Fetch(client, params["repo_id"], name, commit or params["revision"], dest,
+                           check_mode=module.check_mode, progress_file=params["progress_file"]).run()
+            files.append(dict(name=name, path=dest, size=result["size"], sha256=result["sha256"],
+                              changed=result["changed"], bytes_transferred=result["bytes_transferred"],
+                              would_download=result.get("would_download", 0)))
+    except HubError as exc:
+        module.fail_json(msg=to_native(exc))
+    changed = [f for f in files if f["changed"]]
+    output = dict(changed=bool(changed), commit=commit, files=files, files_fetched=len(changed),
+                  bytes_transferred=sum(f["bytes_transferred"] for f in files))
+    if module.check_mode:
+        output["would_download"] = sum(f["would_download"] for f in files)
+    if module._diff:
+        output["diff"] = dict(before="".join("%s\n" % f["name"] for f in files if not f["changed"]),
+                              after="".join("%s (%d bytes)\n" % (f["name"], f["size"]) for f in files))
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
