@@ -44,7 +44,11 @@ ERROR_CODES = {
 
 
 class HubError(Exception):
-    """A failure worth one line to the user; never holds the token."""
+    """A failure worth one line to the user; never holds the token. details go into the module result."""
+
+    def __init__(self, message, **details):
+        super(HubError, self).__init__(message)
+        self.details = details
 
 
 class RemoteFile:
@@ -289,7 +293,8 @@ class Fetch:
                 return self._result(False, record, 0, started, before)
             if self.check_mode:
                 raise HubError("%s: %s does not match the Hub's file (size %d, sha256 %s); a run without check "
-                               "mode downloads it again" % (self.what, self.dest, remote.size, remote.identity))
+                               "mode downloads it again" % (self.what, self.dest, remote.size, remote.identity),
+                               size=remote.size)
 
         if self.check_mode:
             after = {"exists": True, "size": remote.size, "sha256": remote.sha256}

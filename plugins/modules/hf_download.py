@@ -180,7 +180,7 @@ def main():
     try:
         result = fetch.run()
     except HubError as exc:
-        module.fail_json(msg=to_native(exc), path=dest)
+        module.fail_json(msg=to_native(exc), path=dest, **exc.details)
     before, after = result.pop("before"), result.pop("after")
     if module._diff:
         result["diff"] = diff_summary(before, after)

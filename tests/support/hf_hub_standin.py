@@ -251,6 +251,8 @@ def main():
                         help="serve LOCALFILE as PATH of repo ORG/REPO (repeatable)")
     parser.add_argument("--gated", action="append", default=[], metavar="ORG/REPO")
     parser.add_argument("--token", default="hf_standin_token")
+    parser.add_argument("--drop-after", type=int, default=None, metavar="BYTES",
+                        help="close the connection after BYTES of the next body (once)")
     args = parser.parse_args()
     files = {}
     for spec in args.file:
@@ -259,6 +261,8 @@ def main():
         files.setdefault(repo_id, {})[path] = local
     repos = {repo_id: StandinRepo(items, gated=repo_id in args.gated) for repo_id, items in files.items()}
     hub = HubStandin(repos, token=args.token, host=args.host, port=args.port)
+    if args.drop_after is not None:
+        hub.drop_after, hub.drops = args.drop_after, 1
     print("hub stand-in on %s (pid %d)" % (hub.url, os.getpid()), flush=True)
     hub.server.serve_forever()
 
