@@ -26,8 +26,10 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 
+from ansible.module_utils.six.moves import queue
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlparse
 from ansible.module_utils.six.moves.urllib.request import (
@@ -238,6 +240,31 @@ def hash_file(path, size=None):
     return digest, blob
 
 
+class _Hasher(threading.Thread):
+    """Hashes chunks on a second thread while the first one receives and writes (hashlib releases the GIL)."""
+
+    def __init__(self, hashes):
+        threading.Thread.__init__(self)
+        self.daemon = True
+        self.hashes = [h for h in hashes if h is not None]
+        self.chunks = queue.Queue(maxsize=16)
+
+    def run(self):
+        while True:
+            chunk = self.chunks.get()
+            if chunk is None:
+                return
+            for digest in self.hashes:
+                digest.update(chunk)
+
+    def feed(self, chunk):
+        self.chunks.put(chunk)
+
+    def finish(self):
+        self.chunks.put(None)
+        self.join()
+
+
 class Fetch:
     """One file from the Hub to dest: decide, download (resuming), verify, rename, record."""
 
@@ -354,18 +381,23 @@ class Fetch:
                     # The server ignored the Range request: start over from its full answer.
                     start = 0
                     digest, blob = hashlib.sha256(), hashlib.sha1(b"blob %d\0" % remote.size)
-                with open(self.part, "ab" if start else "wb") as handle:
-                    done = start
-                    while True:
-                        chunk = response.read(CHUNK)
-                        if not chunk:
-                            break
-                        handle.write(chunk)
-                        digest.update(chunk)
-                        blob.update(chunk)
-                        done += len(chunk)
-                        transferred += len(chunk)
-                        progress.update(done)
+                # The git blob sha1 only identifies small files; a large one is checked by its sha256.
+                hasher = _Hasher([digest, None if remote.sha256 else blob])
+                hasher.start()
+                try:
+                    with open(self.part, "ab" if start else "wb") as handle:
+                        done = start
+                        while True:
+                            chunk = response.read(CHUNK)
+                            if not chunk:
+                                break
+                            handle.write(chunk)
+                            hasher.feed(chunk)
+                            done += len(chunk)
+                            transferred += len(chunk)
+                            progress.update(done)
+                finally:
+                    hasher.finish()
             except HubError:
                 raise
             except Exception as exc:

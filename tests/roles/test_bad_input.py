@@ -15,6 +15,10 @@ BAD_INPUT = [
     ("swappiness", {"swappiness_value": -1}, "swappiness_value"),
     ("swappiness", {"swappiness_value": "high"}, "swappiness_value"),
     ("swappiness", {"swappiness_sysctl_file": "sysctl.d/99-x.conf"}, "swappiness_sysctl_file"),
+    ("models", {"models_dir": "models"}, "models_dir"),
+    ("models", {"models_tiers": ["orch", "gpu"]}, "models_tiers"),
+    ("models", {"models_tiers": ["x"], "models_catalog": {"x": {"repo_id": "../etc"}}}, "models_catalog.x.repo_id"),
+    ("models", {"models_progress_interval": 0}, "models_progress_interval"),
     ("opencode", {"orch": "sideways"}, "orch"),
     ("opencode", {"orch": "cloud"}, "opencode_cloud_model"),
     ("opencode", {"opencode_local_tiers": ["orch", "gpu"]}, "opencode_local_tiers"),
@@ -42,7 +46,8 @@ def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, var
     # Keep every path the role could touch inside the test's directory.
     safe = {"swap_file_path": str(tmp_path / "swap.img"),
             "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf"),
-            "opencode_users": [], "opencode_project_dirs": [str(tmp_path)]}
+            "opencode_users": [], "opencode_project_dirs": [str(tmp_path)],
+            "models_dir": str(tmp_path / "models")}
     rc, tasks, stats = run_role(role, {**safe, **variables})
 
     assert rc != 0

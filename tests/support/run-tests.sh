@@ -31,10 +31,10 @@ run_stage() { # name command...
   record "$name" "${PIPESTATUS[0]}"
 }
 
-cleanup_host_swap() {
-  # Swap is kernel-wide: whatever a scenario activated under its scratch directory goes, even when
-  # the scenario failed half-way.
-  bash tests/support/release-swap.sh /var/tmp/strix-opencode-test
+release_scratch() { # scenario
+  # Swap is kernel-wide: whatever the scenario activated under its scratch directory goes, even when
+  # it failed half-way.
+  bash tests/support/release-swap.sh "/var/tmp/strix-opencode-test/$1"
 }
 
 run_scenario() { # name
@@ -42,7 +42,7 @@ run_scenario() { # name
   echo "---- molecule-$name"
   molecule test -s "$name" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  cleanup_host_swap
+  release_scratch "$name"
   if [ "$rc" -eq 0 ] && ! grep -Eq '=+ [1-9][0-9]* passed' "$log"; then
     echo "molecule-$name: molecule succeeded but its verify step ran no passing tests" | tee -a "$log"
     rc=1
