@@ -68,9 +68,10 @@ class Server:
 
 
 def timed(fn):
+    """Seconds fn() took."""
     start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
+    fn()
+    return time.perf_counter() - start
 
 
 def fetch(url, dest):
@@ -109,12 +110,12 @@ def noop_times(work, blob, size):
         module, result = playbook_task_seconds(work, (
             "      strix.opencode.hf_download:\n        repo_id: %s\n        filename: %s\n"
             "        dest: %s\n        endpoint: %s\n" % (REPO, FILE, dest / FILE, server.url)))
-        get_url, _ = playbook_task_seconds(work, (
+        get_url = playbook_task_seconds(work, (
             "      ansible.builtin.get_url:\n        url: %s/%s/resolve/main/%s\n        dest: %s\n"
-            "        checksum: sha256:%s\n" % (server.url, REPO, FILE, dest / FILE, digest.hexdigest())))
+            "        checksum: sha256:%s\n" % (server.url, REPO, FILE, dest / FILE, digest.hexdigest())))[0]
         assert not result["changed"]
-        trivial, _ = playbook_task_seconds(work, "      ansible.builtin.stat:\n        path: %s\n        get_checksum: false\n"
-                                           % (dest / FILE))
+        trivial = playbook_task_seconds(
+            work, "      ansible.builtin.stat:\n        path: %s\n        get_checksum: false\n" % (dest / FILE))[0]
     return module, get_url, result["seconds"], trivial
 
 
@@ -135,24 +136,24 @@ def main():
         with Server(blob) as server:
             url = "%s/%s/resolve/main/%s" % (server.url, REPO, FILE)
             os.sync()
-            curl_s, _ = timed(lambda: subprocess.run(["curl", "-sSL", "-o", "/dev/null", url], check=True))
+            curl_s = timed(lambda: subprocess.run(["curl", "-sSL", "-o", "/dev/null", url], check=True))
             os.sync()
-            curl_file_s, _ = timed(lambda: subprocess.run(["curl", "-sSL", "-o", str(work / "curl.out"), url],
-                                                          check=True))
+            curl_file_s = timed(lambda: subprocess.run(["curl", "-sSL", "-o", str(work / "curl.out"), url],
+                                                       check=True))
             (work / "curl.out").unlink()
             os.sync()
-            module_s, result = timed(lambda: fetch(server.url, work / "m" / FILE))
-            assert result["changed"] and result["size"] == size
+            module_s = timed(lambda: fetch(server.url, work / "m" / FILE))
+            assert (work / "m" / FILE).stat().st_size == size
             import huggingface_hub
             os.sync()
-            hub_s, _ = timed(lambda: huggingface_hub.hf_hub_download(REPO, FILE, endpoint=server.url,
-                                                                    cache_dir=str(work / "hfcache")))
+            hub_s = timed(lambda: huggingface_hub.hf_hub_download(REPO, FILE, endpoint=server.url,
+                                                                  cache_dir=str(work / "hfcache")))
         print("1. throughput at %.2f GiB over loopback (the module verifies the sha256 while it downloads):" % gib)
         print("   curl to /dev/null       %7.1f MiB/s  (%.2f s)" % (size / 2 ** 20 / curl_s, curl_s))
         print("   curl to a file          %7.1f MiB/s  (%.2f s)" % (size / 2 ** 20 / curl_file_s, curl_file_s))
+        shares = (100 * curl_s / module_s, 100 * curl_file_s / module_s)
         print("   hf_download module      %7.1f MiB/s  (%.2f s)  = %.0f %% of curl to /dev/null (target >= 90 %%),"
-              " %.0f %% of curl to a file" % (size / 2 ** 20 / module_s, module_s, 100 * curl_s / module_s,
-                                             100 * curl_file_s / module_s))
+              " %.0f %% of curl to a file" % ((size / 2 ** 20 / module_s, module_s) + shares))
         print("   huggingface_hub 2.4     %7.1f MiB/s  (%.2f s)" % (size / 2 ** 20 / hub_s, hub_s))
         shutil.rmtree(work / "m")
         shutil.rmtree(work / "hfcache")
@@ -161,7 +162,7 @@ def main():
         module_big, get_url_big, own_big, trivial = noop_times(work, blob, size)
         small = work / "small.bin"
         make_blob(small, 16 * 1024 * 1024)
-        module_small, get_url_small, own_small, _ = noop_times(work, small, 16 * 1024 * 1024)
+        module_small, get_url_small, own_small = noop_times(work, small, 16 * 1024 * 1024)[:3]
         print("2. no-op re-run (task times from ansible-playbook's json callback):")
         print("   %.2f GiB: hf_download task %.3f s (its own work %.4f s), get_url with checksum task %.3f s"
               % (gib, module_big, own_big, get_url_big))
@@ -175,17 +176,21 @@ def main():
         # 3. A drop at 50 %.
         half = size // 2
         dest = work / "d" / FILE
+        from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import HubError
         with Server(blob, drop_after=half) as server:
+            message = None
             try:
                 fetch(server.url, dest)
+            except HubError as exc:
+                message = str(exc).split(";", maxsplit=1)[0]
+            if message is None:
                 raise SystemExit("the stand-in did not drop the connection")
-            except Exception as exc:  # the HubError of the interrupted download
-                kept = (work / "d" / (FILE + ".part")).stat().st_size
-                print("3. connection dropped at %d bytes: %s" % (half, str(exc).split(";")[0]))
+            kept = (work / "d" / (FILE + ".part")).stat().st_size
+            print("3. connection dropped at %d bytes: %s" % (half, message))
             result = fetch(server.url, dest)
-        refetched = kept + result["bytes_transferred"] - size
+        twice = max(kept + result["bytes_transferred"] - size, 0)
         print("   kept %d bytes; the next run fetched %d bytes; fetched twice: %d bytes = %.4f %% of the file"
-              " (target < 1 %%)" % (kept, result["bytes_transferred"], max(refetched, 0), 100.0 * max(refetched, 0) / size))
+              " (target < 1 %%)" % (kept, result["bytes_transferred"], twice, 100.0 * twice / size))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
