@@ -15,6 +15,11 @@ BAD_INPUT = [
     ("swappiness", {"swappiness_value": -1}, "swappiness_value"),
     ("swappiness", {"swappiness_value": "high"}, "swappiness_value"),
     ("swappiness", {"swappiness_sysctl_file": "sysctl.d/99-x.conf"}, "swappiness_sysctl_file"),
+    ("amdgpu", {"amdgpu_users": ["no-such-gpu-user"]}, "amdgpu_users"),
+    ("amdgpu", {"amdgpu_repo_url": "repo.radeon.com/amdgpu"}, "amdgpu_repo_url"),
+    ("amdgpu", {"amdgpu_gpu_memory_gib": "lots"}, "amdgpu_gpu_memory_gib"),
+    ("amdgpu", {"amdgpu_gpu_memory_gib": 512}, "amdgpu_gpu_memory_gib"),
+    ("amdgpu", {"amdgpu_supported_releases": ["noble"]}, "amdgpu_supported_releases"),
     ("models", {"models_dir": "models"}, "models_dir"),
     ("models", {"models_tiers": ["orch", "gpu"]}, "models_tiers"),
     ("models", {"models_tiers": ["x"], "models_catalog": {"x": {"repo_id": "../etc"}}}, "models_catalog.x.repo_id"),
@@ -30,6 +35,7 @@ BAD_INPUT = [
 
 # The tasks a role runs before its first change: validation and read-only look-ups.
 VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Work out the", "Require an", "Look up the",
+                    "Gather the facts",
                     "Look at the", "List the")
 
 
@@ -47,7 +53,8 @@ def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, var
     safe = {"swap_file_path": str(tmp_path / "swap.img"),
             "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf"),
             "opencode_users": [], "opencode_project_dirs": [str(tmp_path)],
-            "models_dir": str(tmp_path / "models")}
+            "models_dir": str(tmp_path / "models"),
+            "amdgpu_users": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
     rc, tasks, stats = run_role(role, {**safe, **variables})
 
     assert rc != 0

@@ -1,0 +1,41 @@
+"""The driver from the stand-in of AMD's repository, the kernel parameters once, the groups, no reboot."""
+import json
+
+PARAMS = ["amd_iommu=off", "amdgpu.gttsize=126976", "ttm.pages_limit=32505856", "ttm.page_pool_size=32505856"]
+
+
+def test_the_driver_and_headers_come_from_the_amd_repository(host):
+    kernel = host.check_output("uname -r")
+    for package in ("amdgpu-dkms", "linux-headers-" + kernel):
+        assert host.package(package).is_installed, package
+    policy = host.check_output("apt-cache policy amdgpu-dkms")
+    assert "600 http://127.0.0.1:8091/amdgpu/6.4.4/ubuntu bookworm/main" in policy
+
+
+def test_the_repository_is_signed_and_pinned(host):
+    sources = host.file("/etc/apt/sources.list.d/amdgpu.sources").content_string
+    assert "URIs: http://127.0.0.1:8091/amdgpu/6.4.4/ubuntu" in sources
+    assert "Signed-By:" in sources and "BEGIN PGP PUBLIC KEY BLOCK" in sources
+    pin = host.file("/etc/apt/preferences.d/amdgpu-pin-600").content_string
+    assert "Pin: release o=repo.radeon.com" in pin and "Pin-Priority: 600" in pin
+
+
+def test_the_kernel_parameters_are_there_exactly_once(host):
+    cmdline = host.file("/boot/grub/cmdline.standin").content_string.split()
+    assert cmdline[:2] == ["quiet", "splash"]
+    for param in PARAMS:
+        assert cmdline.count(param) == 1, param
+    # converge changed the parameters once; the idempotence and check runs did not update GRUB again
+    assert host.file("/boot/grub/update-grub.calls").content_string.count("call") == 1
+
+
+def test_the_user_has_the_gpu_groups(host):
+    assert host.group("render").exists
+    assert {"video", "render"} <= set(host.user("dev").groups)
+
+
+def test_no_reboot_but_a_pending_reboot_on_record(host):
+    assert host.file("/run/strix-not-rebooted").exists
+    record = json.loads(host.file("/etc/ansible/facts.d/strix_amdgpu.fact").content_string)
+    assert record["reboot_pending"] is True
+    assert record["boot_id"] == host.file("/proc/sys/kernel/random/boot_id").content_string.strip()
