@@ -20,6 +20,9 @@ BAD_INPUT = [
     ("amdgpu", {"amdgpu_gpu_memory_gib": "lots"}, "amdgpu_gpu_memory_gib"),
     ("amdgpu", {"amdgpu_gpu_memory_gib": 512}, "amdgpu_gpu_memory_gib"),
     ("amdgpu", {"amdgpu_supported_releases": ["noble"]}, "amdgpu_supported_releases"),
+    ("docker", {"docker_users": ["no-such-docker-user"]}, "docker_users"),
+    ("docker", {"docker_repo_url": "download.docker.com"}, "docker_repo_url"),
+    ("docker", {"docker_source": "snap"}, "docker_source"),
     ("models", {"models_dir": "models"}, "models_dir"),
     ("models", {"models_tiers": ["orch", "gpu"]}, "models_tiers"),
     ("models", {"models_tiers": ["x"], "models_catalog": {"x": {"repo_id": "../etc"}}}, "models_catalog.x.repo_id"),
@@ -54,7 +57,7 @@ def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, var
             "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf"),
             "opencode_users": [], "opencode_project_dirs": [str(tmp_path)],
             "models_dir": str(tmp_path / "models"),
-            "amdgpu_users": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
+            "amdgpu_users": ["root"], "docker_users": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
     rc, tasks, stats = run_role(role, {**safe, **variables})
 
     assert rc != 0
