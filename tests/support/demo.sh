@@ -25,7 +25,8 @@ up() {
       strix-opencode-base:latest >/dev/null
     echo "demo: started container $name"
   fi
-  ansible-playbook -i inventory/demo.yml playbooks/site.yml
+  # The demo container has no GPU and cannot run a nested Docker engine: those two roles are skipped.
+  ansible-playbook -i inventory/demo.yml playbooks/site.yml --skip-tags amdgpu,docker
   echo
   echo "== $name =="
   docker exec "$name" sh -c 'cat /proc/swaps; echo; grep -h swappiness /etc/sysctl.d/*.conf;

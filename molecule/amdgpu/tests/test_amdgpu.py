@@ -15,7 +15,8 @@ def test_the_driver_and_headers_come_from_the_amd_repository(host):
 def test_the_repository_is_signed_and_pinned(host):
     sources = host.file("/etc/apt/sources.list.d/amdgpu.sources").content_string
     assert "URIs: http://127.0.0.1:8091/amdgpu/6.4.4/ubuntu" in sources
-    assert "Signed-By:" in sources and "BEGIN PGP PUBLIC KEY BLOCK" in sources
+    assert "Signed-By: /etc/apt/keyrings/amdgpu.asc" in sources
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in host.file("/etc/apt/keyrings/amdgpu.asc").content_string
     pin = host.file("/etc/apt/preferences.d/amdgpu-pin-600").content_string
     assert "Pin: release o=repo.radeon.com" in pin and "Pin-Priority: 600" in pin
 
