@@ -29,6 +29,7 @@ import socket
 import threading
 import time
 
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves import queue
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlparse
@@ -36,6 +37,15 @@ from ansible.module_utils.six.moves.urllib.request import (
     HTTPRedirectHandler, Request, build_opener)
 
 CHUNK = 1024 * 1024
+# The options hf_download and hf_snapshot share (documented in the strix.opencode.hf_hub doc fragment).
+HUB_ARGUMENT_SPEC = dict(
+    repo_id=dict(type="str", required=True),
+    revision=dict(type="str", default="main"),
+    token=dict(type="str", no_log=True, fallback=(env_fallback, ["HF_TOKEN"])),
+    endpoint=dict(type="str", fallback=(env_fallback, ["HF_ENDPOINT"])),
+    timeout=dict(type="int", default=60),
+    progress_file=dict(type="path"),
+)
 PROGRESS_INTERVAL = 1.0
 DEFAULT_ENDPOINT = "https://huggingface.co"
 ERROR_CODES = {
@@ -97,6 +107,10 @@ class _Redirect(HTTPRedirectHandler):
 
 
 class HubClient:
+    @classmethod
+    def from_params(cls, params):
+        return cls(params["endpoint"] or DEFAULT_ENDPOINT, params["token"], params["timeout"])
+
     def __init__(self, endpoint=None, token=None, timeout=60):
         self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
         self.token = token or None

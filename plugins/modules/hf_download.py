@@ -28,46 +28,21 @@ description:
 author:
   - strix.opencode maintainers (@strix-opencode)
 options:
-  repo_id:
-    description: The repository, C(owner/name).
-    type: str
-    required: true
   filename:
     description: The file's path inside the repository.
     type: str
     required: true
-  revision:
-    description: A branch, tag or commit.
-    type: str
-    default: main
   dest:
     description:
       - Where to put the file. An existing directory (or a path ending in C(/)) gets the file under its own
         name (the last part of O(filename)); anything else is the full path of the file.
     type: path
     required: true
-  token:
-    description:
-      - A Hugging Face token, for gated and private repositories. Defaults to the C(HF_TOKEN) environment variable.
-      - It is sent only to the endpoint's host, never to a host a redirect leads to, and never shown.
-    type: str
-  endpoint:
-    description:
-      - The Hub or a mirror. Defaults to the C(HF_ENDPOINT) environment variable, then C(https://huggingface.co).
-    type: str
   sha256:
     description: The expected sha256 of the file. A mismatch fails, and the downloaded file is removed.
     type: str
-  timeout:
-    description: Seconds to wait for the server at each step (connection, each read).
-    type: int
-    default: 60
-  progress_file:
-    description:
-      - A file the module rewrites about once a second while downloading, with JSON C({path, done, total,
-        percent, rate, finished}); for a task run with C(async) and C(poll=0).
-    type: path
 extends_documentation_fragment:
+  - strix.opencode.hf_hub
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -80,8 +55,6 @@ attributes:
     support: full
     platforms: posix
     description: Runs on POSIX hosts.
-notes:
-  - Errors are one line naming repository, file and revision; a token never appears in them.
 seealso:
   - module: strix.opencode.hf_snapshot
 """
@@ -144,10 +117,10 @@ seconds:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import (
-    DEFAULT_ENDPOINT, Fetch, HubClient, HubError, diff_summary)
+    HUB_ARGUMENT_SPEC, Fetch, HubClient, HubError, diff_summary)
 
 
 def destination(dest, filename):
@@ -159,21 +132,16 @@ def destination(dest, filename):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            repo_id=dict(type="str", required=True),
+            HUB_ARGUMENT_SPEC,
             filename=dict(type="str", required=True),
-            revision=dict(type="str", default="main"),
             dest=dict(type="path", required=True),
-            token=dict(type="str", no_log=True, fallback=(env_fallback, ["HF_TOKEN"])),
-            endpoint=dict(type="str", fallback=(env_fallback, ["HF_ENDPOINT"])),
             sha256=dict(type="str"),
-            timeout=dict(type="int", default=60),
-            progress_file=dict(type="path"),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
     )
     params = module.params
-    client = HubClient(params["endpoint"] or DEFAULT_ENDPOINT, params["token"], params["timeout"])
+    client = HubClient.from_params(params)
     dest = destination(params["dest"], params["filename"])
     fetch = Fetch(client, params["repo_id"], params["filename"], params["revision"], dest,
                   sha256=params["sha256"], check_mode=module.check_mode, progress_file=params["progress_file"])

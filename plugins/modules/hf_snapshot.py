@@ -23,14 +23,6 @@ description:
 author:
   - strix.opencode maintainers (@strix-opencode)
 options:
-  repo_id:
-    description: The repository, C(owner/name).
-    type: str
-    required: true
-  revision:
-    description: A branch, tag or commit.
-    type: str
-    default: main
   local_dir:
     description: The directory to download into; the repository's subdirectories are kept.
     type: path
@@ -45,19 +37,8 @@ options:
     type: list
     elements: str
     default: []
-  token:
-    description: A Hugging Face token. Defaults to the C(HF_TOKEN) environment variable. Never shown.
-    type: str
-  endpoint:
-    description: The Hub or a mirror. Defaults to C(HF_ENDPOINT), then C(https://huggingface.co).
-    type: str
-  timeout:
-    description: Seconds to wait for the server at each step.
-    type: int
-    default: 60
-  progress_file:
-    description: A JSON progress file, as for M(strix.opencode.hf_download), for the file being downloaded.
-    type: path
+extends_documentation_fragment:
+  - strix.opencode.hf_hub
 attributes:
   check_mode:
     support: full
@@ -112,29 +93,24 @@ would_download:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import (
-    DEFAULT_ENDPOINT, Fetch, HubClient, HubError, select_files)
+    HUB_ARGUMENT_SPEC, Fetch, HubClient, HubError, select_files)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            repo_id=dict(type="str", required=True),
-            revision=dict(type="str", default="main"),
+            HUB_ARGUMENT_SPEC,
             local_dir=dict(type="path", required=True),
             allow_patterns=dict(type="list", elements="str", default=[]),
             ignore_patterns=dict(type="list", elements="str", default=[]),
-            token=dict(type="str", no_log=True, fallback=(env_fallback, ["HF_TOKEN"])),
-            endpoint=dict(type="str", fallback=(env_fallback, ["HF_ENDPOINT"])),
-            timeout=dict(type="int", default=60),
-            progress_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    client = HubClient(params["endpoint"] or DEFAULT_ENDPOINT, params["token"], params["timeout"])
+    client = HubClient.from_params(params)
     try:
         commit, names = client.list_files(params["repo_id"], params["revision"])
         selected = select_files(names, params["allow_patterns"], params["ignore_patterns"])

@@ -19,6 +19,7 @@ BAD_INPUT = [
     ("amdgpu", {"amdgpu_repo_url": "repo.radeon.com/amdgpu"}, "amdgpu_repo_url"),
     ("amdgpu", {"amdgpu_gpu_memory_gib": "lots"}, "amdgpu_gpu_memory_gib"),
     ("amdgpu", {"amdgpu_gpu_memory_gib": 512}, "amdgpu_gpu_memory_gib"),
+    ("amdgpu", {"amdgpu_gpu_memory_gib": 12.5}, "amdgpu_gpu_memory_gib"),
     ("amdgpu", {"amdgpu_supported_releases": ["noble"]}, "amdgpu_supported_releases"),
     ("docker", {"docker_users": ["no-such-docker-user"]}, "docker_users"),
     ("docker", {"docker_repo_url": "download.docker.com"}, "docker_repo_url"),

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import Fetch, HubClient, HubError
 from ansible_collections.strix.opencode.plugins.modules import hf_download
 
@@ -29,23 +28,22 @@ def hub():
         yield server
 
 
-def run(capsys, **args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            hf_download.main()
-    result = json.loads(capsys.readouterr().out)
-    assert result.get("failed", False) == (exc.value.code != 0)
-    return result
+@pytest.fixture
+def run(run_module):
+    return lambda **args: run_module(hf_download, **args)
 
 
-def download(capsys, hub, dest, **extra):
-    args = dict(repo_id="org/model-GGUF", filename="model.Q4_K_M.gguf", dest=str(dest), endpoint=hub.url)
-    args.update(extra)
-    return run(capsys, **args)
+@pytest.fixture
+def download(run, hub):
+    def fetch(dest, **extra):
+        args = dict(repo_id="org/model-GGUF", filename="model.Q4_K_M.gguf", dest=str(dest), endpoint=hub.url)
+        args.update(extra)
+        return run(**args)
+    return fetch
 
 
-def test_downloads_verifies_and_records(capsys, hub, tmp_path):
-    result = download(capsys, hub, tmp_path)
+def test_downloads_verifies_and_records(download, hub, tmp_path):
+    result = download(tmp_path)
     target = tmp_path / "model.Q4_K_M.gguf"
     assert result["changed"] and result["path"] == str(target)
     assert target.read_bytes() == BIG
@@ -55,81 +53,81 @@ def test_downloads_verifies_and_records(capsys, hub, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".model.Q4_K_M.gguf.hf.json", "model.Q4_K_M.gguf"]
 
 
-def test_small_file_is_checked_by_its_git_blob_sha1(capsys, hub, tmp_path):
-    result = download(capsys, hub, tmp_path / "cfg.json", filename="config.json")
+def test_small_file_is_checked_by_its_git_blob_sha1(download, hub, tmp_path):
+    result = download(tmp_path / "cfg.json", filename="config.json")
     assert result["changed"] and (tmp_path / "cfg.json").read_bytes() == SMALL
 
 
-def test_rerun_makes_one_head_and_reads_nothing(capsys, hub, tmp_path, monkeypatch):
-    download(capsys, hub, tmp_path)
+def test_rerun_makes_one_head_and_reads_nothing(download, hub, tmp_path, monkeypatch):
+    download(tmp_path)
     hub.requests.clear()
     monkeypatch.setattr("ansible_collections.strix.opencode.plugins.module_utils.hf_hub.hash_file",
                         lambda *a: pytest.fail("the file was read again"))
-    result = download(capsys, hub, tmp_path)
+    result = download(tmp_path)
     assert not result["changed"] and result["bytes_transferred"] == 0
     assert [r[0] for r in hub.requests] == ["HEAD"]
 
 
-def test_rerun_with_known_sha256_makes_no_request(capsys, hub, tmp_path):
+def test_rerun_with_known_sha256_makes_no_request(download, hub, tmp_path):
     digest = hashlib.sha256(BIG).hexdigest()
-    download(capsys, hub, tmp_path, sha256=digest)
+    download(tmp_path, sha256=digest)
     hub.requests.clear()
-    result = download(capsys, hub, tmp_path, sha256=digest)
+    result = download(tmp_path, sha256=digest)
     assert not result["changed"] and hub.requests == []
 
 
-def test_dropped_connection_resumes_from_the_part_file(capsys, hub, tmp_path):
+def test_dropped_connection_resumes_from_the_part_file(download, hub, tmp_path):
     hub.drop_after, hub.drops = len(BIG) // 2, 1
-    first = download(capsys, hub, tmp_path)
+    first = download(tmp_path)
     assert first["failed"] and "download interrupted" in first["msg"] and "run again to resume" in first["msg"]
     assert not (tmp_path / "model.Q4_K_M.gguf").exists()
     kept = (tmp_path / "model.Q4_K_M.gguf.part").stat().st_size
     assert 0 < kept <= len(BIG) // 2
 
-    second = download(capsys, hub, tmp_path)
+    second = download(tmp_path)
     assert second["changed"] and second["bytes_transferred"] == len(BIG) - kept
     assert (tmp_path / "model.Q4_K_M.gguf").read_bytes() == BIG
     assert [r[2].get("Range") for r in hub.requests if r[0] == "GET"][-1] == "bytes=%d-" % kept
 
 
-def test_server_ignoring_range_starts_the_file_over(capsys, hub, tmp_path):
+def test_server_ignoring_range_starts_the_file_over(download, hub, tmp_path):
     hub.drop_after, hub.drops = len(BIG) // 3, 1
-    download(capsys, hub, tmp_path)
+    download(tmp_path)
     hub.ignore_range = True
-    result = download(capsys, hub, tmp_path)
+    result = download(tmp_path)
     assert result["changed"] and result["bytes_transferred"] == len(BIG)
     assert (tmp_path / "model.Q4_K_M.gguf").read_bytes() == BIG
 
 
-def test_tampered_file_is_downloaded_again_or_fails_in_check_mode(capsys, hub, tmp_path):
-    download(capsys, hub, tmp_path)
+def test_tampered_file_is_downloaded_again_or_fails_in_check_mode(download, hub, tmp_path):
+    download(tmp_path)
     target = tmp_path / "model.Q4_K_M.gguf"
     target.write_bytes(b"x" * len(BIG))
-    checked = download(capsys, hub, tmp_path, _ansible_check_mode=True)
+    checked = download(tmp_path, _ansible_check_mode=True)
     assert checked["failed"] and "does not match the Hub's file" in checked["msg"]
     assert target.read_bytes() == b"x" * len(BIG)
-    result = download(capsys, hub, tmp_path)
+    result = download(tmp_path)
     assert result["changed"] and target.read_bytes() == BIG
 
 
-def test_touched_but_intact_file_is_rehashed_not_downloaded(capsys, hub, tmp_path):
-    download(capsys, hub, tmp_path)
+def test_touched_but_intact_file_is_rehashed_not_downloaded(download, hub, tmp_path):
+    download(tmp_path)
     os.utime(tmp_path / "model.Q4_K_M.gguf", (1, 1))
     hub.requests.clear()
-    result = download(capsys, hub, tmp_path)
+    result = download(tmp_path)
     assert not result["changed"] and hub.count("GET") == 0
 
 
-def test_check_mode_reports_the_size_and_writes_nothing(capsys, hub, tmp_path):
-    result = download(capsys, hub, tmp_path, _ansible_check_mode=True, _ansible_diff=True)
+def test_check_mode_reports_the_size_and_writes_nothing(download, hub, tmp_path):
+    result = download(tmp_path, _ansible_check_mode=True, _ansible_diff=True)
     assert result["changed"] and result["would_download"] == len(BIG)
     assert result["diff"] == {"before": "absent\n",
                               "after": "size: %d\nsha256: %s\n" % (len(BIG), hashlib.sha256(BIG).hexdigest())}
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_token_stays_on_the_endpoint_host(capsys, hub, tmp_path):
-    result = download(capsys, hub, tmp_path, repo_id="org/gated", filename="weights.gguf", token=TOKEN)
+def test_the_token_stays_on_the_endpoint_host(download, hub, tmp_path):
+    result = download(tmp_path, repo_id="org/gated", filename="weights.gguf", token=TOKEN)
     assert result["changed"]
     resolve = [r for r in hub.requests if "/resolve/" in r[1]]
     assert all(r[2].get("Authorization") == "Bearer " + TOKEN for r in resolve)
@@ -146,15 +144,15 @@ def test_the_token_stays_on_the_endpoint_host(capsys, hub, tmp_path):
      "org/gated/weights.gguf@main: gated repository: the token has no access"),
     ({"sha256": "0" * 64}, "org/model-GGUF/model.Q4_K_M.gguf@main: sha256 mismatch: expected 000"),
 ])
-def test_errors_are_one_line_naming_repo_file_and_revision(capsys, hub, tmp_path, args, reason):
-    result = download(capsys, hub, tmp_path, **args)
+def test_errors_are_one_line_naming_repo_file_and_revision(download, hub, tmp_path, args, reason):
+    result = download(tmp_path, **args)
     assert result["failed"] and result["msg"].startswith(reason)
     assert "\n" not in result["msg"] and TOKEN not in json.dumps(result)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unreachable_endpoint(capsys, tmp_path):
-    result = run(capsys, repo_id="org/m", filename="f.gguf", dest=str(tmp_path), endpoint="http://127.0.0.1:9")
+def test_unreachable_endpoint(run, tmp_path):
+    result = run(repo_id="org/m", filename="f.gguf", dest=str(tmp_path), endpoint="http://127.0.0.1:9")
     assert result["failed"] and result["msg"].startswith("org/m/f.gguf@main: cannot reach http://127.0.0.1:9")
 
 
@@ -166,16 +164,16 @@ def test_disk_too_small_fails_before_downloading(hub, tmp_path):
     assert hub.count("GET") == 0 and list(tmp_path.iterdir()) == []
 
 
-def test_corrupt_download_is_removed(capsys, hub, tmp_path, monkeypatch):
+def test_corrupt_download_is_removed(download, hub, tmp_path, monkeypatch):
     original = hub.repos["org/model-GGUF"].files["model.Q4_K_M.gguf"]
     monkeypatch.setattr(original, "data", os.urandom(len(BIG)))  # the CDN now serves other bytes
-    result = download(capsys, hub, tmp_path)
+    result = download(tmp_path)
     assert result["failed"] and "sha256 mismatch: got" in result["msg"] and "partial file was removed" in result["msg"]
     assert list(tmp_path.iterdir()) == []
 
 
-def test_progress_file_ends_finished(capsys, hub, tmp_path):
+def test_progress_file_ends_finished(download, hub, tmp_path):
     progress = tmp_path / "progress.json"
-    download(capsys, hub, tmp_path / "m.gguf", progress_file=str(progress))
+    download(tmp_path / "m.gguf", progress_file=str(progress))
     record = json.loads(progress.read_text())
     assert record["finished"] and record["done"] == record["total"] == len(BIG) and record["percent"] == 100.0

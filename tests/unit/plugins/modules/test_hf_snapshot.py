@@ -1,12 +1,10 @@
 """hf_snapshot: a whole repository at a commit, filtered by patterns, each file with hf_download's rules."""
-import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.strix.opencode.plugins.modules import hf_snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
@@ -28,17 +26,15 @@ def hub():
         yield server
 
 
-def run(capsys, hub, tmp_path, **args):
+@pytest.fixture
+def run(run_module, hub, tmp_path):
     base = dict(repo_id="org/weights", local_dir=str(tmp_path / "w"), endpoint=hub.url,
                 allow_patterns=["*.safetensors", "*.json"], ignore_patterns=["original/*"])
-    with patch_module_args({**base, **args}):
-        with pytest.raises(SystemExit):
-            hf_snapshot.main()
-    return json.loads(capsys.readouterr().out)
+    return lambda **args: run_module(hf_snapshot, **{**base, **args})
 
 
-def test_fetches_the_selected_files_then_nothing(capsys, hub, tmp_path):
-    first = run(capsys, hub, tmp_path)
+def test_fetches_the_selected_files_then_nothing(run, hub, tmp_path):
+    first = run()
     assert first["changed"] and first["files_fetched"] == 4
     assert sorted(f["name"] for f in first["files"]) == [
         "config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "tokenizer.json"]
@@ -46,24 +42,24 @@ def test_fetches_the_selected_files_then_nothing(capsys, hub, tmp_path):
         assert (tmp_path / "w" / name).read_bytes() == FILES[name]
     assert not (tmp_path / "w" / "original").exists() and not (tmp_path / "w" / "README.md").exists()
     hub.requests.clear()
-    second = run(capsys, hub, tmp_path)
+    second = run()
     assert not second["changed"] and second["bytes_transferred"] == 0 and hub.count("GET", "/cdn/") == 0
 
 
-def test_check_mode_counts_the_bytes(capsys, hub, tmp_path):
-    result = run(capsys, hub, tmp_path, _ansible_check_mode=True)
+def test_check_mode_counts_the_bytes(run, hub, tmp_path):
+    result = run(_ansible_check_mode=True)
     expected = sum(len(FILES[n]) for n in FILES if n.endswith((".safetensors", ".json")))
     assert result["changed"] and result["would_download"] == expected
     assert not (tmp_path / "w").exists()
 
 
-def test_files_are_pinned_to_the_listed_commit(capsys, hub, tmp_path):
-    run(capsys, hub, tmp_path)
+def test_files_are_pinned_to_the_listed_commit(run, hub, tmp_path):
+    run()
     commit = hub.repos["org/weights"].commit
     resolved = [r[1] for r in hub.requests if "/resolve/" in r[1]]
     assert resolved and all("/resolve/%s/" % commit in path for path in resolved)
 
 
-def test_nothing_selected_fails(capsys, hub, tmp_path):
-    result = run(capsys, hub, tmp_path, allow_patterns=["*.bin"])
+def test_nothing_selected_fails(run, hub, tmp_path):
+    result = run(allow_patterns=["*.bin"])
     assert result["failed"] and "no file matches" in result["msg"]
