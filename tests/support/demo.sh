@@ -30,7 +30,9 @@ up() {
   echo
   echo "== $name =="
   docker exec "$name" sh -c 'cat /proc/swaps; echo; grep -h swappiness /etc/sysctl.d/*.conf;
-    echo; systemctl is-active earlyoom; grep EARLYOOM_ARGS /etc/default/earlyoom'
+    echo; systemctl is-active earlyoom; grep EARLYOOM_ARGS /etc/default/earlyoom;
+    echo; echo "OpenCode (/root/.config/opencode/opencode.jsonc):";
+    grep -E "\"(model|small_model|baseURL)\"" /root/.config/opencode/opencode.jsonc'
   echo
   echo "demo: run 'make demo' again to see a converge with no changes; 'make demo-down' removes it."
 }
