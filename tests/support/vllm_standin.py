@@ -1,0 +1,134 @@
+"""Stand-in for vLLM's OpenAI-compatible server, for tests only: these machines have no GPU.
+
+It takes vLLM's command line (`vllm serve MODEL [flags]`), failing on an unknown flag and on the flag
+combinations vLLM refuses, as vLLM does. It then "loads" for a while, answering 503 on /health, and
+serves GET /health, GET /v1/models and POST /v1/chat/completions like vLLM (the served model name, 404
+for another model, 400 for tool_choice "auto" without --enable-auto-tool-choice).
+
+Behaviour for failure tests, through the environment:
+    STANDIN_LOAD_SECONDS  how long loading takes (default 2)
+    STANDIN_NEVER_READY   1: stays loading (503) for ever
+    STANDIN_EXIT_AFTER    N: exits with code 3 after N seconds, as a crashing engine would
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+KV_CACHE_DTYPES = ["auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc", "fp8_ds_mla"]
+TOOL_CALL_PARSERS = ["hermes", "qwen3_coder", "qwen3_xml", "llama3_json", "mistral", "pythonic", "openai"]
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="vllm")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve")
+    serve.add_argument("model")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--served-model-name", nargs="+")
+    serve.add_argument("--dtype", default="auto", choices=["auto", "half", "float16", "bfloat16", "float", "float32"])
+    serve.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    serve.add_argument("--max-model-len", type=int)
+    serve.add_argument("--kv-cache-dtype", default="auto", choices=KV_CACHE_DTYPES)
+    serve.add_argument("--max-num-seqs", type=int)
+    serve.add_argument("--enable-prefix-caching", action="store_true")
+    serve.add_argument("--enable-auto-tool-choice", action="store_true")
+    serve.add_argument("--tool-call-parser", choices=TOOL_CALL_PARSERS)
+    serve.add_argument("--download-dir")
+    serve.add_argument("--trust-remote-code", action="store_true")
+    serve.add_argument("--tensor-parallel-size", type=int, default=1)
+    serve.add_argument("--api-key")
+    args = parser.parse_args(argv)
+    if args.enable_auto_tool_choice and not args.tool_call_parser:
+        parser.error("--enable-auto-tool-choice requires --tool-call-parser to be set")
+    if not 0 < args.gpu_memory_utilization <= 1:
+        parser.error("--gpu-memory-utilization must be in (0, 1], got %s" % args.gpu_memory_utilization)
+    return args
+
+
+class Engine:
+    def __init__(self, args, load_seconds, never_ready):
+        self.args = args
+        self.names = args.served_model_name or [args.model]
+        self.ready_at = None if never_ready else time.time() + load_seconds
+
+    @property
+    def ready(self):
+        return self.ready_at is not None and time.time() >= self.ready_at
+
+
+def handler(engine):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            sys.stderr.write("standin-vllm: %s\n" % (fmt % args))
+
+        def reply(self, status, body):
+            data = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def error(self, status, kind, message):
+            self.reply(status, {"error": {"message": message, "type": kind, "code": status}})
+
+        def do_GET(self):
+            if not engine.ready:
+                return self.error(503, "ServiceUnavailable", "the model is loading")
+            if self.path == "/health":
+                return self.reply(200, None)
+            if self.path == "/v1/models":
+                return self.reply(200, {"object": "list", "data": [
+                    {"id": name, "object": "model", "owned_by": "vllm", "root": engine.args.model,
+                     "max_model_len": engine.args.max_model_len} for name in engine.names]})
+            return self.error(404, "NotFoundError", "Not Found")
+
+        def do_POST(self):
+            if not engine.ready:
+                return self.error(503, "ServiceUnavailable", "the model is loading")
+            if self.path != "/v1/chat/completions":
+                return self.error(404, "NotFoundError", "Not Found")
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            if request.get("model") not in engine.names:
+                return self.error(404, "NotFoundError", "The model `%s` does not exist." % request.get("model"))
+            if request.get("tool_choice") == "auto" and not engine.args.enable_auto_tool_choice:
+                return self.error(400, "BadRequestError", '"auto" tool choice requires --enable-auto-tool-choice '
+                                                          "and --tool-call-parser to be set")
+            self.reply(200, {
+                "id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()),
+                "model": request["model"],
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": "stand-in reply from %s" % request["model"]}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            })
+
+    return Handler
+
+
+def main(argv=None):
+    args = parse(sys.argv[1:] if argv is None else argv)
+    engine = Engine(args, float(os.environ.get("STANDIN_LOAD_SECONDS", "2")),
+                    os.environ.get("STANDIN_NEVER_READY") == "1")
+    exit_after = os.environ.get("STANDIN_EXIT_AFTER")
+    if exit_after:
+        def crash():
+            sys.stderr.write("standin-vllm: engine core died (STANDIN_EXIT_AFTER)\n")
+            sys.stderr.flush()
+            os._exit(3)
+        threading.Timer(float(exit_after), crash).start()
+    server = ThreadingHTTPServer((args.host, args.port), handler(engine))
+    names = ", ".join(engine.names)
+    sys.stderr.write("standin-vllm: serving %s as %s on %s:%d\n" % (args.model, names, args.host, args.port))
+    sys.stderr.flush()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
