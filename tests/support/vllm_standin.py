@@ -114,6 +114,9 @@ def handler(engine):
 
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.model.startswith("/") and not os.path.isfile(os.path.join(args.model, "config.json")):
+        sys.stderr.write("standin-vllm: %s is not a model directory (no config.json)\n" % args.model)
+        sys.exit(1)
     engine = Engine(args, float(os.environ.get("STANDIN_LOAD_SECONDS", "2")),
                     os.environ.get("STANDIN_NEVER_READY") == "1")
     exit_after = os.environ.get("STANDIN_EXIT_AFTER")

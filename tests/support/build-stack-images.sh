@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The images the inference-tier tests run, built locally (nothing can be pulled here):
+#   strix-opencode-vllm-standin:latest   the vLLM stand-in (tests/support/vllm_standin.py)
+#   strix-opencode-llama-server:latest   a real llama.cpp server (build-llama-server-image.sh)
+# Each is rebuilt only when its recipe changes.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+base=${STRIX_BASE_IMAGE:-strix-opencode-base:latest}
+image=strix-opencode-vllm-standin:latest
+label=org.strix-opencode.recipe
+recipe=$( (cat "$0" "$here/images/vllm-standin/Dockerfile" "$here/vllm_standin.py";
+           docker image inspect "$base" --format '{{ .Id }}') | sha256sum | cut -c1-16)
+current=$(docker image inspect "$image" --format "{{ index .Config.Labels \"$label\" }}" 2>/dev/null || true)
+if [ "$current" = "$recipe" ]; then
+  echo "build-stack-images: $image is up to date (recipe $recipe)"
+else
+  context=$(mktemp -d /var/tmp/strix-vllm-standin.XXXXXX)
+  trap 'rm -rf "$context"' EXIT
+  cp "$here/images/vllm-standin/Dockerfile" "$here/vllm_standin.py" "$context/"
+  docker build -q --build-arg BASE="$base" --label "$label=$recipe" -t "$image" "$context" >/dev/null 2>&1 \
+    || docker build --build-arg BASE="$base" --label "$label=$recipe" -t "$image" "$context"
+  echo "build-stack-images: $image built"
+fi
+bash "$here/build-llama-server-image.sh"
