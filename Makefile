@@ -27,9 +27,11 @@ collection: setup
 docker:
 	bash tests/support/ensure-docker.sh
 
-## images: the local base image for molecule (rebuilt only when its recipe changes)
+## images: the local images the tests run (rebuilt only when their recipes change): the molecule base,
+## the vLLM stand-in and a real llama.cpp server (about 6 minutes to build the first time)
 images: docker
 	bash tests/support/build-base-image.sh
+	bash tests/support/build-stack-images.sh
 
 lint: setup
 	bash tests/support/run-tests.sh lint yamllint

@@ -35,6 +35,11 @@ release_scratch() { # scenario
   # Swap is kernel-wide: whatever the scenario activated under its scratch directory goes, even when
   # it failed half-way.
   bash tests/support/release-swap.sh "/var/tmp/strix-opencode-test/$1"
+  # Tier containers the scenario started on this machine's engine (they share the box's network
+  # namespace, which is gone with the box) go too.
+  local leftovers
+  leftovers=$(docker ps -aq --filter "label=org.strix-opencode.stack=molecule-$1" 2>/dev/null || true)
+  [ -z "$leftovers" ] || docker rm -f $leftovers >/dev/null
 }
 
 run_scenario() { # name
