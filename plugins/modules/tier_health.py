@@ -73,6 +73,7 @@ attributes:
     description: The module only reads; it behaves the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 seealso:
   - name: vLLM OpenAI-compatible server
     description: The C(/health) and C(/v1/models) endpoints vLLM serves.

@@ -35,12 +35,34 @@ BAD_INPUT = [
     ("opencode", {"opencode_project_dirs": ["/no/such/project"]}, "opencode_project_dirs"),
     ("opencode", {"opencode_tiers": {"orch": {"port": "eighty", "model_id": "m", "context": 1, "output": 1}},
                   "opencode_local_tiers": ["orch"]}, "opencode_tiers.orch.port"),
+    ("vllm", {"strix_mode": "turbo"}, "vllm_mode (strix_mode) must be one of"),
+    ("vllm", {"vllm_mode": "turbo"}, "vllm_mode"),
+    ("vllm", {"strix_tier_enable": {"gpu": True}}, "vllm_tier_enable (strix_tier_enable)"),
+    ("vllm", {"vllm_bind_address": "localhost"}, "vllm_bind_address"),
+    ("vllm", {"vllm_hf_home": "cache/hf"}, "vllm_hf_home"),
+    ("vllm", {"vllm_orch_port": 70000}, "vllm_orch_*"),
+    ("vllm", {"vllm_orch_gpu_util": "lots"}, "vllm_orch_gpu_util"),
+    ("vllm", {"vllm_coder_gpu_util": 0.7}, "vllm_orch_gpu_util + vllm_coder_gpu_util = 1.05, more than 1.0"),
+    ("vllm", {"vllm_coder_kv_cache_dtype": "fp8"}, "vllm_<tier>_kv_cache_dtype must be auto"),
+    ("vllm", {"vllm_device_groups": ["no-such-group"]}, "vllm_device_groups: no-such-group"),
+    ("vllm", {"vllm_orch_model_path": "/no/such/model"}, "vllm_orch_model_path: /no/such/model has no config.json"),
+    ("vllm", {"vllm_image_pull": "sometimes"}, "vllm_image_pull"),
+    ("llamacpp", {"strix_mode": "cpu", "llamacpp_models_dir": "/etc", "llamacpp_reviewer_gguf": "nope.gguf"},
+     "llamacpp_reviewer_gguf: /etc/nope.gguf is not a file"),
+    ("llamacpp", {"llamacpp_models_dir": "models"}, "llamacpp_models_dir"),
+    ("llamacpp", {"llamacpp_utility_ctx": 0}, "llamacpp_utility_*"),
+    ("llamacpp", {"llamacpp_reviewer_gguf": "../x.gguf"}, "llamacpp_reviewer_*"),
+    ("llamacpp", {"strix_mode": "cpu", "llamacpp_models_dir": "/etc", "llamacpp_reviewer_gguf": "hostname",
+                  "llamacpp_utility_gguf": "hostname", "llamacpp_reviewer_kv_bytes_per_token": 10**12},
+     "more than RAM and swap"),
 ]
 
 # The tasks a role runs before its first change: validation and read-only look-ups.
 VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Work out the", "Require an", "Look up the",
-                    "Gather the facts",
-                    "Look at the", "List the")
+                    "Gather the facts", "Look at the", "List the",
+                    # the tier roles' preflight (read-only)
+                    "Check the", "Check that", "Validate each", "Work out which", "Look for the", "Read the box",
+                    "Reserve each", "Count each", "Add up the", "Show the memory")
 
 
 def failure_message(tasks):
@@ -58,7 +80,8 @@ def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, var
             "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf"),
             "opencode_users": [], "opencode_project_dirs": [str(tmp_path)],
             "models_dir": str(tmp_path / "models"),
-            "amdgpu_users": ["root"], "docker_users": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
+            "amdgpu_users": ["root"], "docker_users": ["root"],
+            "vllm_device_groups": ["root"], "llamacpp_device_groups": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
     rc, tasks, stats = run_role(role, {**safe, **variables})
 
     assert rc != 0

@@ -126,6 +126,11 @@ def main(argv=None):
             sys.stderr.flush()
             os._exit(3)
         threading.Timer(float(exit_after), crash).start()
+    if engine.ready_at is not None:
+        def loaded():
+            sys.stderr.write("standin-vllm: model loaded, ready\n")
+            sys.stderr.flush()
+        threading.Timer(max(engine.ready_at - time.time(), 0), loaded).start()
     server = ThreadingHTTPServer((args.host, args.port), handler(engine))
     names = ", ".join(engine.names)
     sys.stderr.write("standin-vllm: serving %s as %s on %s:%d\n" % (args.model, names, args.host, args.port))
