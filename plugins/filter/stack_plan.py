@@ -43,6 +43,12 @@ def stack_tiers(mode, enable=None, engine=None):
     return dict((tier, eng) for tier, eng in plan if engine is None or eng == engine)
 
 
+def stack_models(plan):
+    """The models catalog entries a plan (from stack_tiers) needs: a tier's name, or orch_gguf for a
+    llama.cpp orchestrator (the hybrid modes), whose model is a GGUF file and not vLLM's repository."""
+    return ["orch_gguf" if (tier, engine) == ("orch", "llamacpp") else tier for tier, engine in plan.items()]
+
+
 def memory_budget(rows, ram_mb, swap_mb):
     """Add up the tiers' memory (rows of tier, engine, what, mb) against RAM and swap.
 
@@ -96,5 +102,5 @@ def llamacpp_memory_rows(settings, tiers, sizes):
 
 class FilterModule(object):
     def filters(self):
-        return {"stack_tiers": stack_tiers, "memory_budget": memory_budget, "meminfo_mb": meminfo_mb,
+        return {"stack_tiers": stack_tiers, "stack_models": stack_models, "memory_budget": memory_budget, "meminfo_mb": meminfo_mb,
                 "vllm_memory_rows": vllm_memory_rows, "llamacpp_memory_rows": llamacpp_memory_rows}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: converge playbooks/site.yml onto a throwaway systemd container standing in for a
-# Strix box, then show what it did. `make demo-down` removes the container and its swap file.
+# `make demo`: converge playbooks/site.yml onto a throwaway systemd container standing in for a Strix
+# box (no GPU: cpu mode, small swap, the SmolLM2 GGUF from a local Hugging Face-compatible mirror, the
+# llama.cpp image built locally), then print the health table and one real answer from each tier.
+# `make demo-down` stops the tiers and removes the container and its swap file.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -10,9 +12,15 @@ name=strix-demo
 scratch=/var/tmp/strix-opencode-demo
 
 down() {
+  if docker container inspect "$name" >/dev/null 2>&1; then
+    ansible-playbook -i inventory/demo.yml playbooks/down.yml >/dev/null || true
+  fi
+  # Whatever down could not reach (a box already gone): the demo stack's containers, by label.
+  leftovers=$(docker ps -aq --filter label=org.strix-opencode.stack=demo)
+  [ -z "$leftovers" ] || docker rm -f $leftovers >/dev/null
   docker rm -f "$name" >/dev/null 2>&1 || true
   bash tests/support/release-swap.sh "$scratch"
-  echo "demo: $name removed"
+  echo "demo: $name and its tiers removed (models stay in $scratch/models)"
 }
 
 up() {
@@ -21,12 +29,26 @@ up() {
     docker run -d --name "$name" --hostname "$name" \
       --cap-add SYS_ADMIN --security-opt seccomp=unconfined \
       --tmpfs /run --tmpfs /run/lock --cgroupns=host \
-      -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v "$scratch:/srv/scratch" \
+      -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /var/run/docker.sock:/var/run/docker.sock \
+      -v "$scratch:$scratch" \
       strix-opencode-base:latest >/dev/null
     echo "demo: started container $name"
   fi
-  # The demo container has no GPU and cannot run a nested Docker engine: those two roles are skipped.
+  ansible-playbook -i inventory/demo.yml tests/support/playbooks/hub-mirror.yml >/dev/null
+  echo "demo: local Hugging Face mirror running in $name (127.0.0.1:8090)"
+  # No GPU here, and the box uses this machine's Docker engine: the amdgpu and docker roles are skipped.
   ansible-playbook -i inventory/demo.yml playbooks/site.yml --skip-tags amdgpu,docker
+  echo
+  ansible-playbook -i inventory/demo.yml playbooks/health.yml | sed -n '/Show the health table/,/^$/p'
+  echo "== one answer from each tier =="
+  for tier in reviewer:8011:smollm2-reviewer utility:8012:smollm2-utility; do
+    IFS=: read -r label port model <<<"$tier"
+    answer=$(docker exec "$name" curl -sf "http://127.0.0.1:$port/v1/chat/completions" \
+      -H 'Content-Type: application/json' \
+      -d "{\"model\": \"$model\", \"max_tokens\": 24, \"messages\": [{\"role\": \"user\", \"content\": \"What is Ansible?\"}]}" \
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["choices"][0]["message"]["content"].strip())')
+    printf '%-9s (port %s): %s\n' "$label" "$port" "$answer"
+  done
   echo
   echo "== $name =="
   docker exec "$name" sh -c 'cat /proc/swaps; echo; grep -h swappiness /etc/sysctl.d/*.conf;

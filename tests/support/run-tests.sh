@@ -38,7 +38,9 @@ release_scratch() { # scenario
   # Tier containers the scenario started on this machine's engine (they share the box's network
   # namespace, which is gone with the box) go too.
   local leftovers
-  leftovers=$(docker ps -aq --filter "label=org.strix-opencode.stack=molecule-$1" 2>/dev/null || true)
+  leftovers=$(docker ps -a --filter label=org.strix-opencode.stack \
+    --format '{{.ID}} {{.Label "org.strix-opencode.stack"}}' 2>/dev/null | awk -v s="molecule-$1" \
+    '$2 == s || index($2, s "-") == 1 {print $1}')
   [ -z "$leftovers" ] || docker rm -f $leftovers >/dev/null
 }
 

@@ -62,3 +62,12 @@ def test_rows_for_the_seed_figures():
     cpu = llamacpp_memory_rows([{"gguf": "r.gguf", "ctx": 32768, "kv_bytes_per_token": 327680}],
                                ["reviewer"], [42520395648])
     assert cpu[0]["mb"] == 40550 + 10240 and "10.0 GiB KV cache at 32768 tokens" in cpu[0]["what"]
+
+
+@pytest.mark.parametrize("mode,models", [
+    ("gpu", ["orch", "coder"]), ("cpu", ["reviewer", "utility"]), ("full", ["orch", "coder", "reviewer", "utility"]),
+    ("hybrid-radv", ["coder", "orch_gguf"]), ("hybrid-rocm", ["coder", "orch_gguf"]),
+])
+def test_models_each_mode_downloads(mode, models):
+    from ansible_collections.strix.opencode.plugins.filter.stack_plan import stack_models
+    assert stack_models(stack_tiers(mode)) == models

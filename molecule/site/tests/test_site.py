@@ -1,0 +1,45 @@
+"""The site converged end to end: health table, the real OpenCode CLI through the utility tier, switch_orch."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+
+
+def playbook(*args):
+    """Run a playbook of the collection against the scenario's box, as molecule runs its own."""
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+           str(ROOT / "playbooks" / args[0])] + list(args[1:])
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+
+
+def test_health_table_says_every_tier_is_healthy():
+    proc = playbook("health.yml")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if "llamacpp" in line and "smollm2" in line]
+    assert len(rows) == 2 and all(" healthy " in row and " ms" in row for row in rows), rows
+
+
+def test_opencode_runs_a_prompt_through_the_utility_tier(host):
+    out = host.run("cd /tmp && timeout 240 opencode run --model local_utility/utility "
+                   "'Answer with one word: what color is the sky?' 2>&1")
+    assert out.rc == 0, out.stdout[-3000:]
+    assert out.stdout.strip(), "OpenCode printed no answer"
+    slots = json.loads(host.check_output("curl -sf http://127.0.0.1:8012/slots"))
+    assert any(slot.get("id_task", -1) >= 0 or slot.get("n_past", 0) > 0 for slot in slots), slots
+
+
+@pytest.mark.parametrize("orch,model", [("cloud", "cloud_planner/gpt-5"), ("vllm", "local_orch/orch")])
+def test_switch_orch_leaves_a_config_opencode_resolves(host, orch, model):
+    proc = playbook("site.yml", "--tags", "switch_orch", "-e", "orch=%s" % orch)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    # To a file: OpenCode exits before a pipe has taken all of its output.
+    host.check_output("cd /tmp && timeout 300 opencode debug config > /tmp/resolved.json")
+    text = host.file("/tmp/resolved.json").content_string
+    resolved = json.loads(text[text.index("{"):])
+    assert resolved["model"] == model
+    assert resolved["provider"]["local_utility"]["options"]["baseURL"] == "http://127.0.0.1:8012/v1"
