@@ -20,7 +20,7 @@ down() {
   [ -z "$leftovers" ] || docker rm -f $leftovers >/dev/null
   docker rm -f "$name" >/dev/null 2>&1 || true
   bash tests/support/release-swap.sh "$scratch"
-  echo "demo: $name and its tiers removed (models stay in $scratch/models)"
+  echo "demo: $name, its tiers, its swap file and its downloads ($scratch) removed"
 }
 
 up() {
