@@ -1,0 +1,125 @@
+"""Benchmark of playbooks/site.yml on boxes that are local systemd containers (as `make demo`'s box).
+
+Prints:
+  1. the wall time of site.yml on a converged box (no change)
+  2. the wall time of converging 1, 4 and 8 fresh boxes in one run (target: 8 boxes in under 2x the time of 1),
+     with the default rollout of the tiers (one box at a time) and with all boxes at once (-e strix_serial=N)
+
+Each box runs the cpu mode (two llama.cpp tiers on the locally built llama-server image, serving the SmolLM2
+GGUF from a directory all boxes share), a small swap file, earlyoom, swappiness and the OpenCode
+configuration; amdgpu (no GPU) and docker (the boxes use this machine's engine) are skipped.
+Needs `make collection images`; run as root.
+Usage: .venv/bin/python bench/fleet.py [--sizes 1 4 8]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+WORK = Path("/var/tmp/strix-opencode-bench-fleet")
+PREFIX = "strix-bench"
+
+
+def sh(*args, check=True):
+    return subprocess.run(list(args), capture_output=True, text=True, check=check).stdout
+
+
+def start_boxes(count):
+    names = ["%s-%d" % (PREFIX, n) for n in range(1, count + 1)]
+    for name in names:
+        (WORK / name).mkdir(parents=True, exist_ok=True)
+        sh("docker", "run", "-d", "--name", name, "--hostname", name, "--cap-add", "SYS_ADMIN",
+           "--security-opt", "seccomp=unconfined", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--cgroupns=host",
+           "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", "/var/run/docker.sock:/var/run/docker.sock",
+           "-v", "%s:%s" % (WORK, WORK), "strix-opencode-base:latest")
+    for name in names:  # systemd up
+        for _ in range(100):
+            state = sh("docker", "exec", name, "systemctl", "is-system-running", check=False).strip()
+            if state in ("running", "degraded"):
+                break
+            time.sleep(0.2)
+    return names
+
+
+def remove_boxes():
+    ids = sh("docker", "ps", "-aq", "--filter", "name=%s-" % PREFIX).split()
+    tiers = [line.split()[0] for line in sh("docker", "ps", "-a", "--filter", "label=org.strix-opencode.stack",
+                                             "--format", '{{.ID}} {{.Label "org.strix-opencode.stack"}}').splitlines()
+             if line.split()[1].startswith(PREFIX)]
+    if ids + tiers:
+        sh("docker", "rm", "-f", *sorted(set(ids + tiers)))
+    if WORK.exists():
+        sh("bash", str(ROOT / "tests/support/release-swap.sh"), str(WORK))
+
+
+def inventory(names):
+    hosts = {name: {"ansible_connection": "community.docker.docker"} for name in names}
+    common = {
+        "strix_mode": "cpu", "strix_stack_name": "{{ inventory_hostname }}",
+        "strix_network_mode": "container:{{ inventory_hostname }}",
+        "swap_file_path": "%s/{{ inventory_hostname }}/swap.img" % WORK, "swap_file_size_mb": 64,
+        "models_tiers": [], "llamacpp_models_dir": str(WORK / "models"),
+        "llamacpp_image": "strix-opencode-llama-server:latest", "llamacpp_image_pull": "never",
+        "llamacpp_devices": [], "llamacpp_device_groups": ["video"],
+        "llamacpp_reviewer_gguf": "smollm2.gguf", "llamacpp_utility_gguf": "smollm2.gguf",
+        "llamacpp_reviewer_ctx": 1024, "llamacpp_utility_ctx": 1024,
+        "llamacpp_reviewer_threads": 1, "llamacpp_utility_threads": 1,
+        "llamacpp_reviewer_kv_bytes_per_token": 23040, "llamacpp_utility_kv_bytes_per_token": 23040,
+    }
+    path = WORK / "inventory.json"
+    path.write_text(json.dumps({"strix": {"hosts": hosts, "vars": common}}))
+    return path
+
+
+def site(inv, *extra):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_FORKS="10")
+    start = time.time()
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inv), str(ROOT / "playbooks/site.yml"),
+                           "--skip-tags", "amdgpu,docker"] + list(extra),
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    seconds = time.time() - start
+    if proc.returncode != 0:
+        sys.exit("site.yml failed:\n" + proc.stdout[-4000:])
+    changed = sum(int(n) for n in re.findall(r"changed=(\d+)", proc.stdout.split("PLAY RECAP")[-1]))
+    return seconds, changed
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 8])
+    args = parser.parse_args()
+    gguf = sh(sys.executable, str(ROOT / "tests/support/fetch-smollm2.py")).strip()
+    remove_boxes()
+    try:
+        results = {}
+        for serial in ("default", "all"):
+            for size in args.sizes:
+                WORK.mkdir(parents=True, exist_ok=True)
+                (WORK / "models").mkdir(exist_ok=True)
+                shutil.copy(gguf, WORK / "models" / "smollm2.gguf")
+                inv = inventory(start_boxes(size))
+                extra = [] if serial == "default" else ["-e", "strix_serial=%d" % size]
+                seconds, _changed = site(inv, *extra)
+                results[(serial, size)] = seconds
+                if serial == "default" and size == args.sizes[0]:
+                    noop, changed = site(inv)
+                    print("1. site.yml on a converged box, no change: %.1f s (%d changes)" % (noop, changed))
+                remove_boxes()
+        for serial, label in (("default", "tiers one box at a time (default)"), ("all", "tiers on all boxes at once")):
+            base = results[(serial, args.sizes[0])]
+            figures = ", ".join("%d box%s %.1f s (%.2fx)" % (size, "" if size == 1 else "es", results[(serial, size)],
+                                                          results[(serial, size)] / base) for size in args.sizes)
+            print("2. converge fresh boxes in one run, %s: %s (target: 8 boxes < 2x of 1)" % (label, figures))
+    finally:
+        remove_boxes()
+
+
+if __name__ == "__main__":
+    main()
