@@ -40,7 +40,7 @@ def start_boxes(count):
            "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", "/var/run/docker.sock:/var/run/docker.sock",
            "-v", "%s:%s" % (WORK, WORK), "strix-opencode-base:latest")
     for name in names:  # systemd up
-        for _ in range(100):
+        for _attempt in range(100):
             state = sh("docker", "exec", name, "systemctl", "is-system-running", check=False).strip()
             if state in ("running", "degraded"):
                 break
@@ -50,9 +50,9 @@ def start_boxes(count):
 
 def remove_boxes():
     ids = sh("docker", "ps", "-aq", "--filter", "name=%s-" % PREFIX).split()
-    tiers = [line.split()[0] for line in sh("docker", "ps", "-a", "--filter", "label=org.strix-opencode.stack",
-                                             "--format", '{{.ID}} {{.Label "org.strix-opencode.stack"}}').splitlines()
-             if line.split()[1].startswith(PREFIX)]
+    listing = sh("docker", "ps", "-a", "--filter", "label=org.strix-opencode.stack",
+                 "--format", '{{.ID}} {{.Label "org.strix-opencode.stack"}}')
+    tiers = [line.split()[0] for line in listing.splitlines() if line.split()[1].startswith(PREFIX)]
     if ids + tiers:
         sh("docker", "rm", "-f", *sorted(set(ids + tiers)))
     if WORK.exists():
@@ -114,8 +114,9 @@ def main():
                 remove_boxes()
         for serial, label in (("default", "tiers one box at a time (default)"), ("all", "tiers on all boxes at once")):
             base = results[(serial, args.sizes[0])]
-            figures = ", ".join("%d box%s %.1f s (%.2fx)" % (size, "" if size == 1 else "es", results[(serial, size)],
-                                                          results[(serial, size)] / base) for size in args.sizes)
+            figures = ", ".join("%d box%s %.1f s (%.2fx)" % (
+                size, "" if size == 1 else "es", results[(serial, size)], results[(serial, size)] / base)
+                for size in args.sizes)
             print("2. converge fresh boxes in one run, %s: %s (target: 8 boxes < 2x of 1)" % (label, figures))
     finally:
         remove_boxes()
