@@ -37,6 +37,7 @@ from ansible.module_utils.six.moves.urllib.request import (
     HTTPRedirectHandler, Request, build_opener)
 
 CHUNK = 1024 * 1024
+POOL = 16  # buffers of CHUNK bytes in flight between receiving, writing and hashing
 # The options hf_download and hf_snapshot share (documented in the strix.opencode.hf_hub doc fragment).
 HUB_ARGUMENT_SPEC = dict(
     repo_id=dict(type="str", required=True),
@@ -254,29 +255,73 @@ def hash_file(path, size=None):
     return digest, blob
 
 
-class _Hasher(threading.Thread):
-    """Hashes chunks on a second thread while the first one receives and writes (hashlib releases the GIL)."""
+class _Pipeline:
+    """Receive, write, hash: three threads, each at its own stage, passing a pool of reusable buffers along.
 
-    def __init__(self, hashes):
-        threading.Thread.__init__(self)
-        self.daemon = True
+    The receiving thread only reads the socket, so the connection is drained at the link's speed while the
+    writing thread waits on the disk and the hashing thread on hashlib (all three release the GIL). No chunk
+    is copied in Python; a buffer goes back to the pool once it has been written and hashed.
+    """
+
+    def __init__(self, handle, hashes, buffers=POOL, size=CHUNK):
+        self.handle = handle
         self.hashes = [h for h in hashes if h is not None]
-        self.chunks = queue.Queue(maxsize=16)
+        self.free, self.to_write, self.to_hash = queue.Queue(), queue.Queue(), queue.Queue()
+        for dummy in range(buffers):
+            self.free.put(memoryview(bytearray(size)))
+        self.error = None
+        self.threads = [threading.Thread(target=self._write), threading.Thread(target=self._hash)]
+        for thread in self.threads:
+            thread.daemon = True
+            thread.start()
 
-    def run(self):
+    def _write(self):
         while True:
-            chunk = self.chunks.get()
-            if chunk is None:
+            item = self.to_write.get()
+            if item is None:
+                self.to_hash.put(None)
                 return
-            for digest in self.hashes:
-                digest.update(chunk)
+            view, length = item
+            if self.error is None:
+                try:
+                    written = 0
+                    while written < length:
+                        written += self.handle.write(view[written:length])
+                except (IOError, OSError) as exc:
+                    self.error = exc
+            self.to_hash.put(item)
 
-    def feed(self, chunk):
-        self.chunks.put(chunk)
+    def _hash(self):
+        while True:
+            item = self.to_hash.get()
+            if item is None:
+                return
+            view, length = item
+            for digest in self.hashes:
+                digest.update(view[:length])
+            self.free.put(view)
+
+    def pump(self, response, progress, done):
+        """Read response to its end into the pipeline; return the number of bytes read."""
+        copied = 0
+        while self.error is None:
+            view = self.free.get()
+            length = response.readinto(view)
+            if not length:
+                self.free.put(view)
+                break
+            self.to_write.put((view, length))
+            copied += length
+            progress.update(done + copied)
+        return copied
 
     def finish(self):
-        self.chunks.put(None)
-        self.join()
+        """Wait until every chunk read is written and hashed; raise the writing thread's error, if any."""
+        self.to_write.put(None)
+        for thread in self.threads:
+            thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 class Fetch:
@@ -396,22 +441,12 @@ class Fetch:
                     start = 0
                     digest, blob = hashlib.sha256(), hashlib.sha1(b"blob %d\0" % remote.size)
                 # The git blob sha1 only identifies small files; a large one is checked by its sha256.
-                hasher = _Hasher([digest, None if remote.sha256 else blob])
-                hasher.start()
-                try:
-                    with open(self.part, "ab" if start else "wb") as handle:
-                        done = start
-                        while True:
-                            chunk = response.read(CHUNK)
-                            if not chunk:
-                                break
-                            handle.write(chunk)
-                            hasher.feed(chunk)
-                            done += len(chunk)
-                            transferred += len(chunk)
-                            progress.update(done)
-                finally:
-                    hasher.finish()
+                with open(self.part, "ab" if start else "wb", buffering=0) as handle:
+                    pipeline = _Pipeline(handle, [digest, None if remote.sha256 else blob])
+                    try:
+                        transferred = pipeline.pump(response, progress, start)
+                    finally:
+                        pipeline.finish()
             except HubError:
                 raise
             except Exception as exc:

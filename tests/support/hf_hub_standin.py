@@ -12,7 +12,8 @@ It speaks the protocol the real huggingface_hub client and strix.opencode's hf_d
         The content, with Range / 206. Records whether an Authorization header reached it.
 
 Switches for failure tests: drop_after (close the connection after N bytes of a body, `drops` times),
-ignore_range (answer a Range request with 200 and the whole body).
+ignore_range (answer a Range request with 200 and the whole body). For benchmarks: rate (bytes per second
+of each body, paced like a network link of that speed; None: as fast as the machine goes).
 
 Run it alone:  python tests/support/hf_hub_standin.py --port 8090 --file org/repo:model.gguf=/path/model.gguf
 """
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -78,6 +80,7 @@ class HubStandin:
         self.drop_after = None
         self.drops = 0
         self.ignore_range = False
+        self.rate = None
         self.requests = []
         self.cdn_saw_authorization = False
         self.server = ThreadingHTTPServer((host, port), self._handler())
@@ -226,7 +229,7 @@ class HubStandin:
                 self.end_headers()
                 if head:
                     return
-                sent, limit = 0, None
+                sent, limit, began = 0, None, time.monotonic()
                 if hub.drop_after is not None and hub.drops > 0:
                     hub.drops -= 1
                     limit = hub.drop_after
@@ -239,6 +242,10 @@ class HubStandin:
                         return
                     self.wfile.write(chunk)
                     sent += len(chunk)
+                    if hub.rate:
+                        ahead = sent / hub.rate - (time.monotonic() - began)
+                        if ahead > 0:
+                            time.sleep(ahead)
 
         return Handler
 
@@ -253,6 +260,8 @@ def main():
     parser.add_argument("--token", default="hf_standin_token")
     parser.add_argument("--drop-after", type=int, default=None, metavar="BYTES",
                         help="close the connection after BYTES of the next body (once)")
+    parser.add_argument("--rate-mib", type=float, default=None, metavar="MIB_PER_S",
+                        help="pace every body at this many MiB/s, like a network link of that speed")
     args = parser.parse_args()
     files = {}
     for spec in args.file:
@@ -263,6 +272,8 @@ def main():
     hub = HubStandin(repos, token=args.token, host=args.host, port=args.port)
     if args.drop_after is not None:
         hub.drop_after, hub.drops = args.drop_after, 1
+    if args.rate_mib:
+        hub.rate = args.rate_mib * 1024 * 1024
     print("hub stand-in on %s (pid %d)" % (hub.url, os.getpid()), flush=True)
     hub.server.serve_forever()
 
