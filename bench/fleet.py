@@ -3,7 +3,9 @@
 Prints:
   1. the wall time of site.yml on a converged box (no change)
   2. the wall time of converging 1, 4 and 8 fresh boxes in one run (target: 8 boxes in under 2x the time of 1),
-     with the default rollout of the tiers (one box at a time) and with all boxes at once (-e strix_serial=N)
+     and where the CPU time went: the controller (ansible-playbook, its forks, the docker CLI), the boxes (the
+     modules run inside them, the tier containers) and the machine as a whole. The boxes share this machine's
+     cores with the controller, so a run cannot take less than its CPU time divided by the number of cores.
 
 Each box runs the cpu mode (two llama.cpp tiers on the locally built llama-server image, serving the SmolLM2
 GGUF from a directory all boxes share), a small swap file, earlyoom, swappiness and the OpenCode
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -78,6 +81,28 @@ def inventory(names):
     return path
 
 
+def busy_seconds():
+    """CPU seconds this machine has spent busy since boot (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def container_seconds():
+    """CPU seconds of the bench's containers (the boxes and their tier containers), from their cgroups."""
+    total = 0.0
+    for line in sh("docker", "ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}").splitlines():
+        cid, name = line.split()
+        if not name.startswith(PREFIX):
+            continue
+        v1 = Path("/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage" % cid)
+        v2 = Path("/sys/fs/cgroup/system.slice/docker-%s.scope/cpu.stat" % cid)
+        if v1.exists():
+            total += int(v1.read_text()) / 1e9
+        elif v2.exists():
+            total += int(re.search(r"usage_usec (\d+)", v2.read_text()).group(1)) / 1e6
+    return total
+
+
 def site(inv, *extra):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_FORKS="10")
     start = time.time()
@@ -97,27 +122,32 @@ def main():
     args = parser.parse_args()
     gguf = sh(sys.executable, str(ROOT / "tests/support/fetch-smollm2.py")).strip()
     remove_boxes()
+    cores = os.cpu_count()
     try:
         results = {}
-        for serial in ("default", "all"):
-            for size in args.sizes:
-                WORK.mkdir(parents=True, exist_ok=True)
-                (WORK / "models").mkdir(exist_ok=True)
-                shutil.copy(gguf, WORK / "models" / "smollm2.gguf")
-                inv = inventory(start_boxes(size))
-                extra = [] if serial == "default" else ["-e", "strix_serial=%d" % size]
-                seconds, _changed = site(inv, *extra)
-                results[(serial, size)] = seconds
-                if serial == "default" and size == args.sizes[0]:
-                    noop, changed = site(inv)
-                    print("1. site.yml on a converged box, no change: %.1f s (%d changes)" % (noop, changed))
-                remove_boxes()
-        for serial, label in (("default", "tiers one box at a time (default)"), ("all", "tiers on all boxes at once")):
-            base = results[(serial, args.sizes[0])]
-            figures = ", ".join("%d box%s %.1f s (%.2fx)" % (
-                size, "" if size == 1 else "es", results[(serial, size)], results[(serial, size)] / base)
-                for size in args.sizes)
-            print("2. converge fresh boxes in one run, %s: %s (target: 8 boxes < 2x of 1)" % (label, figures))
+        for size in args.sizes:
+            WORK.mkdir(parents=True, exist_ok=True)
+            (WORK / "models").mkdir(exist_ok=True)
+            shutil.copy(gguf, WORK / "models" / "smollm2.gguf")
+            inv = inventory(start_boxes(size))
+            boxes_before, busy_before = container_seconds(), busy_seconds()
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            seconds, _changed = site(inv)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            controller = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+            results[size] = (seconds, controller, container_seconds() - boxes_before, busy_seconds() - busy_before)
+            if size == args.sizes[0]:
+                noop, changed = site(inv)
+                print("1. site.yml on a converged box, no change: %.1f s (%d changes)" % (noop, changed))
+            remove_boxes()
+        base = results[args.sizes[0]][0]
+        print("2. converge fresh boxes in one run (target: 8 boxes < 2x the time of 1); CPU seconds used, on %d cores:"
+              % cores)
+        for size in args.sizes:
+            seconds, controller, boxes, busy = results[size]
+            print("   %d box%s %6.1f s (%.2fx)   CPU: controller %5.1f s, boxes %5.1f s (%.1f s per box), machine %5.1f s"
+                  " -> at least %.1f s on %d cores" % (size, " " if size == 1 else "es", seconds, seconds / base,
+                                                       controller, boxes, boxes / size, busy, busy / cores, cores))
     finally:
         remove_boxes()
 

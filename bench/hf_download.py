@@ -196,7 +196,7 @@ def main():
               " it downloads; curl to /dev/null does neither):" % (gib, args.rounds))
         for rate in [None] + args.link_mib:
             runs = throughput(work, blob, size, args.rounds, rate)
-            curl_s, curl_file_s, module_s, hub_s = (statistics.median(runs[k]) for k in DOWNLOADS)
+            curl_s, curl_file_s, module_s = (statistics.median(runs[k]) for k in ("curl", "curl_file", "module"))
             print("   %s:" % ("loopback, unpaced" if rate is None else "link paced at %.0f MiB/s (%.1f Gbit/s)"
                               % (rate, rate * 2 ** 20 * 8 / 1e9)))
             for name, label in DOWNLOADS.items():
