@@ -378,17 +378,23 @@ class Fetch:
                 before["sha256"] = record["sha256"]
                 return self._result(False, record, 0, started, before)
             if self.check_mode:
-                raise HubError("%s: %s does not match the Hub's file (size %d, sha256 %s); a run without check "
-                               "mode downloads it again" % (self.what, self.dest, remote.size, remote.identity),
-                               size=remote.size)
+                return self._would(remote, before, "%s does not match the Hub's file (size %d, sha256 %s): downloaded "
+                                   "again" % (self.dest, remote.size, remote.identity))
 
         if self.check_mode:
-            after = {"exists": True, "size": remote.size, "sha256": remote.sha256}
-            result = {"changed": True, "path": self.dest, "size": remote.size, "sha256": remote.sha256,
-                      "commit": remote.commit, "bytes_transferred": 0, "seconds": 0.0,
-                      "would_download": remote.size - self._part_bytes(remote), "before": before, "after": after}
-            return result
+            return self._would(remote, before, "not on the box" if stat is None else
+                               "the Hub has another version (%s)" % remote.identity)
         return self._download(remote, started, before)
+
+    def _would(self, remote, before, reason):
+        """The check-mode result of a file a real run would download, with why and how many bytes."""
+        kept = self._part_bytes(remote)
+        if kept:
+            reason += ", resuming after %d bytes" % kept
+        after = {"exists": True, "size": remote.size, "sha256": remote.sha256}
+        return {"changed": True, "path": self.dest, "size": remote.size, "sha256": remote.sha256,
+                "commit": remote.commit, "bytes_transferred": 0, "seconds": 0.0,
+                "would_download": remote.size - kept, "reason": reason, "before": before, "after": after}
 
     def _matches(self, remote, size, sha256, git_sha1):
         if size != remote.size:

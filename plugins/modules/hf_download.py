@@ -108,6 +108,12 @@ would_download:
   returned: check mode, when the file would be downloaded
   type: int
   sample: 2104932768
+reason:
+  description: In check mode, why a real run would download the file (not on the box, another version on the
+    Hub, or a file on the box that does not match), and how much of an interrupted download it keeps.
+  returned: check mode, when the file would be downloaded
+  type: str
+  sample: not on the box, resuming after 1052466384 bytes
 seconds:
   description: How long the run took.
   returned: always

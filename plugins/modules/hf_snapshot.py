@@ -89,6 +89,16 @@ would_download:
   returned: check mode
   type: int
   sample: 29540000000
+reason:
+  description: In check mode, why a real run would download, file by file (empty when nothing would be).
+  returned: check mode
+  type: str
+  sample: "model-00001-of-00008.safetensors: not on the box"
+size:
+  description: The bytes of all selected files together (what the model takes on disk).
+  returned: always
+  type: int
+  sample: 29540000000
 """
 
 import os
@@ -124,14 +134,15 @@ def main():
                            check_mode=module.check_mode, progress_file=params["progress_file"]).run()
             files.append(dict(name=name, path=dest, size=result["size"], sha256=result["sha256"],
                               changed=result["changed"], bytes_transferred=result["bytes_transferred"],
-                              would_download=result.get("would_download", 0)))
+                              would_download=result.get("would_download", 0), reason=result.get("reason", "")))
     except HubError as exc:
         module.fail_json(msg=to_native(exc))
     changed = [f for f in files if f["changed"]]
     output = dict(changed=bool(changed), commit=commit, files=files, files_fetched=len(changed),
-                  bytes_transferred=sum(f["bytes_transferred"] for f in files))
+                  bytes_transferred=sum(f["bytes_transferred"] for f in files), size=sum(f["size"] for f in files))
     if module.check_mode:
         output["would_download"] = sum(f["would_download"] for f in files)
+        output["reason"] = "; ".join("%s: %s" % (f["name"], f["reason"]) for f in files if f["reason"])
     if module._diff:
         output["diff"] = dict(before="".join("%s\n" % f["name"] for f in files if not f["changed"]),
                               after="".join("%s (%d bytes)\n" % (f["name"], f["size"]) for f in files))

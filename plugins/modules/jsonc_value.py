@@ -78,6 +78,13 @@ options:
         type: str
         choices: [present, absent]
         default: present
+      keep:
+        description:
+          - Values the member may keep. When the member is there and holds one of them, this edit changes
+            nothing; otherwise C(value) is set. For a choice that another task makes, such as OpenCode's
+            primary model after a switch, which a converge must keep unless it names something gone.
+        type: list
+        elements: raw
   backup:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
@@ -126,6 +133,14 @@ EXAMPLES = r"""
         value: local_orch/orch
       - key_path: [provider, local_reviewer]
         state: absent
+
+- name: Point the primary model at the orchestrator unless it is already on one of the valid choices
+  strix.opencode.jsonc_value:
+    path: /home/dev/.config/opencode/opencode.jsonc
+    edits:
+      - key_path: [model]
+        value: local_orch/orch
+        keep: [local_orch/orch, cloud_planner/gpt-5]
 
 - name: Lift an agent's output-token cap
   strix.opencode.jsonc_value:
@@ -180,7 +195,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
-from ansible_collections.strix.opencode.plugins.module_utils.jsonc import JsoncError, remove_value, set_value
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc import (
+    Edit, JsoncError, json_equal, loads, remove_value, set_value)
 
 
 def read_text(module, path):
@@ -202,10 +218,24 @@ def write_atomically(module, path, text):
             os.unlink(tmp)
 
 
+def current(text, path):
+    """The value at path, and whether it is there."""
+    node = loads(text)
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None, False
+        node = node[key]
+    return node, True
+
+
 def apply(text, edit, create):
-    """Apply one edit ({key_path, value, state}) to text; return the jsonc Edit."""
+    """Apply one edit ({key_path, value, state, keep}) to text; return the jsonc Edit."""
     if not edit["key_path"]:
         raise ValueError("key_path must name at least one key")
+    if edit["state"] == "present" and edit.get("keep"):
+        value, found = current(text, edit["key_path"])
+        if found and any(json_equal(value, kept) for kept in edit["keep"]):
+            return Edit(text, True, value)
     if edit["state"] == "present":
         return set_value(text, edit["key_path"], edit["value"], create=create)
     return remove_value(text, edit["key_path"])
@@ -222,6 +252,7 @@ def main():
                 key_path=dict(type="list", elements="str", required=True, no_log=False),
                 value=dict(type="raw"),
                 state=dict(type="str", choices=["present", "absent"], default="present"),
+                keep=dict(type="list", elements="raw"),
             ), required_if=[("state", "present", ["value"])]),
             missing=dict(type="str", choices=["create", "fail"], default="create"),
             backup=dict(type="bool", default=False),
@@ -236,7 +267,8 @@ def main():
     single = params["edits"] is None
     if single and params["state"] == "present" and params["value"] is None:
         module.fail_json(msg="value is required when state is present", path=path)
-    edits = [dict(key_path=params["key_path"], value=params["value"], state=params["state"])] if single else params["edits"]
+    edits = ([dict(key_path=params["key_path"], value=params["value"], state=params["state"], keep=None)] if single
+             else params["edits"])
 
     original = text = read_text(module, path)
     changes = []
@@ -246,7 +278,7 @@ def main():
         except (JsoncError, ValueError) as exc:
             details = dict(line=exc.line, column=exc.column) if isinstance(exc, JsoncError) else {}
             module.fail_json(msg="%s: %s" % (path, to_native(exc)), path=path, key_path=edit["key_path"], **details)
-        after = edit["value"] if edit["state"] == "present" else None
+        after = (edit["value"] if edit["state"] == "present" else None) if result.text != text else result.before
         if result.text != text:
             changes.append(dict(key_path=edit["key_path"], before=result.before, after=after))
         text = result.text

@@ -83,6 +83,9 @@ def test_dropped_connection_resumes_from_the_part_file(download, hub, tmp_path):
     assert not (tmp_path / "model.Q4_K_M.gguf").exists()
     kept = (tmp_path / "model.Q4_K_M.gguf.part").stat().st_size
     assert 0 < kept <= len(BIG) // 2
+    checked = download(tmp_path, _ansible_check_mode=True)
+    assert checked["would_download"] == len(BIG) - kept
+    assert checked["reason"] == "not on the box, resuming after %d bytes" % kept
 
     second = download(tmp_path)
     assert second["changed"] and second["bytes_transferred"] == len(BIG) - kept
@@ -99,12 +102,13 @@ def test_server_ignoring_range_starts_the_file_over(download, hub, tmp_path):
     assert (tmp_path / "model.Q4_K_M.gguf").read_bytes() == BIG
 
 
-def test_tampered_file_is_downloaded_again_or_fails_in_check_mode(download, hub, tmp_path):
+def test_tampered_file_is_downloaded_again_and_check_mode_says_why(download, hub, tmp_path):
     download(tmp_path)
     target = tmp_path / "model.Q4_K_M.gguf"
     target.write_bytes(b"x" * len(BIG))
     checked = download(tmp_path, _ansible_check_mode=True)
-    assert checked["failed"] and "does not match the Hub's file" in checked["msg"]
+    assert not checked.get("failed") and checked["changed"]
+    assert checked["would_download"] == len(BIG) and "does not match the Hub's file" in checked["reason"]
     assert target.read_bytes() == b"x" * len(BIG)
     result = download(tmp_path)
     assert result["changed"] and target.read_bytes() == BIG
@@ -120,7 +124,7 @@ def test_touched_but_intact_file_is_rehashed_not_downloaded(download, hub, tmp_p
 
 def test_check_mode_reports_the_size_and_writes_nothing(download, hub, tmp_path):
     result = download(tmp_path, _ansible_check_mode=True, _ansible_diff=True)
-    assert result["changed"] and result["would_download"] == len(BIG)
+    assert result["changed"] and result["would_download"] == len(BIG) and result["reason"] == "not on the box"
     assert result["diff"] == {"before": "absent\n",
                               "after": "size: %d\nsha256: %s\n" % (len(BIG), hashlib.sha256(BIG).hexdigest())}
     assert list(tmp_path.iterdir()) == []

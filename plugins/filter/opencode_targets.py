@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: strix.opencode contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The OpenCode files the opencode role manages, and the edits that keep each one in line with the plan."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc import JsoncError, loads
+
+
+def opencode_targets(passwd, users, project_dirs):
+    """The files the role manages: a pair per user (in their home) and per project directory.
+
+    passwd is the getent passwd fact (name -> [password, uid, gid, gecos, home, shell]); project_dirs
+    the stat results of the project directories (their owner owns the files).
+    """
+    missing = [user for user in users if user not in passwd]
+    if missing:
+        raise AnsibleFilterError("opencode_users: no such user(s): %s" % ", ".join(missing))
+    targets = []
+    for user in users:
+        home = passwd[user][4].rstrip("/") or "/"
+        targets.append(_target(home + "/.config/opencode", home + "/.omo", user, int(passwd[user][2])))
+    for result in project_dirs:
+        if not result["stat"].get("isdir"):
+            raise AnsibleFilterError("opencode_project_dirs: %s is not a directory" % result["item"])
+        directory = result["stat"]["path"].rstrip("/")
+        targets.append(_target(directory, directory + "/.omo", result["stat"]["pw_name"], result["stat"]["gid"]))
+    return targets
+
+
+def _target(config_dir, plugin_dir, owner, group):
+    return {"config_dir": config_dir, "config": config_dir + "/opencode.jsonc",
+            "plugin_dir": plugin_dir, "plugin": plugin_dir + "/omo.jsonc", "owner": owner, "group": group}
+
+
+def opencode_edits(layout, current_text=None, orch=None):
+    """The edits of one opencode.jsonc (config) and its omo.jsonc (plugin) that bring them in line.
+
+    The primary agent's model is a choice: -e orch=cloud or orch=local (vllm) makes it; otherwise the
+    choice the file already holds stays (the cloud planner, or the box's own primary tier), and a file
+    whose primary names something the box no longer runs goes back to the plan's default."""
+    choice = {"vllm": "local"}.get(orch, orch)
+    if not choice:
+        current = None
+        if current_text:
+            try:
+                current = loads(current_text).get("model")
+            except (JsoncError, AttributeError):
+                current = None
+        held = [name for name, switch in layout["switch"].items() if switch["primary"] == current]
+        choice = held[0] if held else layout["default_choice"]
+    switch = layout["switch"][choice]
+    return {"choice": choice, "primary": switch["primary"],
+            "config": layout["config_edits"] + switch["switch_config_edits"],
+            "plugin": layout["plugin_edits"] + switch["switch_plugin_edits"]}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"opencode_targets": opencode_targets, "opencode_edits": opencode_edits}

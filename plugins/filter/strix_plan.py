@@ -1,0 +1,523 @@
+# -*- coding: utf-8 -*-
+# Copyright: strix.opencode contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One plan of the stack: the inventory's description of the tiers plus the facts of a box, in, and
+everything the roles and the reports need, out.
+
+strix_models(description)         the model downloads the description needs (for the models check)
+strix_plan(description, facts)    the plan: tiers in start order with their exact containers, the
+                                  downloads, the memory ledger, the OpenCode layout, and every problem
+meminfo_mb(text)                  RAM and swap from /proc/meminfo
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import posixpath
+import re
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.strix.opencode.plugins.plugin_utils.opencode_config import (
+    TIERS, check as check_opencode, opencode_layout)
+
+ENGINES = ("vllm", "llamacpp")
+DEVICES = ("gpu", "cpu")
+BACKENDS = ("vulkan", "rocm")
+# The startup modes: which tiers run, on which engine and device. Start order: GPU tiers first, the vLLM
+# coder only after the vLLM orchestrator is healthy (vLLM's memory profiling races otherwise), then the
+# CPU tiers.
+PRESETS = {
+    "gpu": {"orch": ("vllm", "gpu", None), "coder": ("vllm", "gpu", None)},
+    "cpu": {"reviewer": ("llamacpp", "cpu", None), "utility": ("llamacpp", "cpu", None)},
+    "full": {"orch": ("vllm", "gpu", None), "coder": ("vllm", "gpu", None),
+             "reviewer": ("llamacpp", "cpu", None), "utility": ("llamacpp", "cpu", None)},
+    "hybrid-radv": {"orch": ("llamacpp", "gpu", "vulkan"), "coder": ("vllm", "gpu", None)},
+    "hybrid-rocm": {"orch": ("llamacpp", "gpu", "rocm"), "coder": ("vllm", "gpu", None)},
+    # Both GPU tiers on llama.cpp: on gfx1151 it decodes one user's request several times faster than vLLM.
+    "gpu-llamacpp": {"orch": ("llamacpp", "gpu", "vulkan"), "coder": ("llamacpp", "gpu", "vulkan")},
+}
+# The engine, device and backend of a tier that strix_tier_enable turns on although the mode does not run it.
+TIER_HOME = {"orch": ("vllm", "gpu", None), "coder": ("vllm", "gpu", None),
+             "reviewer": ("llamacpp", "cpu", None), "utility": ("llamacpp", "cpu", None)}
+COMMON_KEYS = ("engine", "device", "backend", "title", "port", "context", "output", "parallel", "model",
+               "served_name", "extra_args", "env", "health_timeout")
+ENGINE_KEYS = {"vllm": ("gpu_util", "kv_cache_dtype", "tool_call_parser"),
+               "llamacpp": ("threads", "kv_bytes_per_token")}
+MODEL_KEYS = ("repo_id", "revision", "filename", "sha256", "allow_patterns", "ignore_patterns", "path")
+NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+ADDRESS = re.compile(r"^[0-9a-fA-F.:]+$")
+MIB = 1024 * 1024
+
+
+def meminfo_mb(text):
+    """RAM and swap in MiB from the text of /proc/meminfo."""
+    values = {}
+    for line in text.splitlines():
+        key, _sep, rest = line.partition(":")
+        fields = rest.split()
+        if fields and fields[0].isdigit():
+            values[key.strip()] = int(fields[0]) // 1024
+    if "MemTotal" not in values:
+        raise AnsibleFilterError("meminfo_mb: no MemTotal in the text (not /proc/meminfo?)")
+    return {"ram_mb": values["MemTotal"], "swap_mb": values.get("SwapTotal", 0)}
+
+
+def _merge(base, over):
+    """base with over laid on top, dictionaries merged key by key (lists and scalars replaced)."""
+    out = copy.deepcopy(base)
+    for key, value in (over or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "model":
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _is_int(value, low=None):
+    return isinstance(value, int) and not isinstance(value, bool) and (low is None or value >= low)
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Planner:
+    def __init__(self, description):
+        self.d = description
+        self.problems = []
+
+    def problem(self, text, *args):
+        self.problems.append(text % args if args else text)
+
+    # ---- which tiers run, and their settings ----------------------------------------------------------
+    def enabled(self):
+        mode, enable = self.d.get("mode"), self.d.get("tier_enable") or {}
+        if mode not in PRESETS:
+            self.problem("strix_mode must be one of %s, got %r", ", ".join(PRESETS), mode)
+            return {}
+        if not isinstance(enable, dict):
+            self.problem("strix_tier_enable must map tiers to true or false, got %r", enable)
+            enable = {}
+        for tier in sorted(set(enable) - set(TIERS)):
+            self.problem("strix_tier_enable names an unknown tier %r (tiers: %s)", tier, ", ".join(TIERS))
+        placed = dict(PRESETS[mode])
+        for tier in TIERS:
+            if enable.get(tier) is False:
+                placed.pop(tier, None)
+            elif enable.get(tier) and tier not in placed:
+                placed[tier] = TIER_HOME[tier]
+        return placed
+
+    def settings(self, tier, placement):
+        """The tier's settings: built-in defaults, then the inventory's strix_tiers, engine sections flattened."""
+        defaults = (self.d.get("tier_defaults") or {}).get(tier) or {}
+        user = (self.d.get("tiers") or {}).get(tier) or {}
+        engine, device, backend = placement
+        engine = user.get("engine", engine)
+        merged = {"engine": engine, "device": user.get("device", device),
+                  "backend": user.get("backend", backend or ("vulkan" if engine == "llamacpp" else None))}
+        for layer, where in ((defaults, "strix_tier_defaults"), (user, "strix_tiers")):
+            for key in sorted(set(layer) - set(COMMON_KEYS) - set(ENGINES)):
+                self.problem("%s.%s: unknown setting %r (settings: %s; engine sections: %s)", where, tier, key,
+                             ", ".join(COMMON_KEYS), ", ".join(ENGINES))
+            common = dict((k, v) for k, v in layer.items() if k in COMMON_KEYS and k not in ("engine", "device",
+                                                                                           "backend"))
+            merged = _merge(merged, common)
+            section = layer.get(engine) or {}
+            if not isinstance(section, dict):
+                self.problem("%s.%s.%s must be a dictionary of settings", where, tier, engine)
+                section = {}
+            for key in sorted(set(section) - set(COMMON_KEYS) - set(ENGINE_KEYS.get(engine, ()))):
+                self.problem("%s.%s.%s: unknown setting %r", where, tier, engine, key)
+            merged = _merge(merged, section)
+        return merged
+
+    # ---- checks of one tier -----------------------------------------------------------------------------
+    def check_tier(self, tier, s):
+        where = "strix_tiers.%s" % tier
+        if s["engine"] not in ENGINES:
+            self.problem("%s.engine must be one of %s, got %r", where, ", ".join(ENGINES), s["engine"])
+            return False
+        if s["device"] not in DEVICES:
+            self.problem("%s.device must be one of %s, got %r", where, ", ".join(DEVICES), s["device"])
+            return False
+        if s["engine"] == "vllm" and s["device"] != "gpu":
+            self.problem("%s: vLLM runs on the GPU only here (device gpu), got device %r", where, s["device"])
+        if s["engine"] == "llamacpp" and s["device"] == "gpu" and s.get("backend") not in BACKENDS:
+            self.problem("%s.backend must be one of %s for llama.cpp on the GPU, got %r", where, ", ".join(BACKENDS),
+                         s.get("backend"))
+        if not _is_int(s.get("port")) or not 0 < s["port"] < 65536:
+            self.problem("%s.port must be a port number (1-65535), got %r", where, s.get("port"))
+        for key in ("context", "output", "parallel", "health_timeout"):
+            if not _is_int(s.get(key), 1):
+                self.problem("%s.%s must be a whole number above 0, got %r", where, key, s.get(key))
+        if _is_int(s.get("context")) and _is_int(s.get("output")) and s["output"] >= s["context"]:
+            self.problem("%s.output (%d) must be less than its context (%d), or no prompt fits", where, s["output"],
+                         s["context"])
+        if not isinstance(s.get("extra_args", []), list) or not all(isinstance(a, str) for a in s.get("extra_args", [])):
+            self.problem("%s.extra_args must be a list of strings, got %r", where, s.get("extra_args"))
+        if not isinstance(s.get("env", {}), dict):
+            self.problem("%s.env must be a dictionary, got %r", where, s.get("env"))
+        if s["engine"] == "vllm":
+            util = _number(s.get("gpu_util"))
+            if util is None or not 0 < util <= 1:
+                self.problem("%s.gpu_util must be a share of the GPU memory in (0, 1], got %r", where, s.get("gpu_util"))
+            if s.get("kv_cache_dtype", "auto") != "auto" and not self.d.get("allow_kv_cache_dtype"):
+                self.problem("%s.kv_cache_dtype must be auto on gfx1151 (FP8 KV cache fails there), got %r; set "
+                             "strix_allow_kv_cache_dtype to override", where, s.get("kv_cache_dtype"))
+            if not s.get("tool_call_parser"):
+                self.problem("%s.tool_call_parser must name vLLM's tool-call parser for the model", where)
+        else:
+            for key in ("threads", "kv_bytes_per_token"):
+                if not _is_int(s.get(key), 1):
+                    self.problem("%s.%s must be a whole number above 0, got %r", where, key, s.get(key))
+        return True
+
+    def model(self, tier, s):
+        """The tier's model: where it comes from and where it lives on the box."""
+        where = "strix_tiers.%s.model" % tier
+        spec = s.get("model")
+        if not isinstance(spec, dict) or not (spec.get("repo_id") or spec.get("path")):
+            self.problem("%s needs a repo_id (a Hugging Face repository) or a path on the box, got %r", where, spec)
+            return None
+        for key in sorted(set(spec) - set(MODEL_KEYS)):
+            self.problem("%s: unknown key %r (keys: %s)", where, key, ", ".join(MODEL_KEYS))
+        models_dir = self.d.get("models_dir") or ""
+        if spec.get("path"):
+            path = spec["path"]
+            if not posixpath.isabs(path):
+                self.problem("%s.path must be an absolute path, got %r", where, path)
+            kind = "file" if path.endswith(".gguf") else "repo"
+            model = {"source": "local", "kind": kind, "path": path, "repo_id": spec.get("repo_id", ""),
+                     "revision": spec.get("revision", ""), "sha256": spec.get("sha256", "")}
+        else:
+            repo_id = spec["repo_id"]
+            if not isinstance(repo_id, str) or repo_id.count("/") != 1 or repo_id.startswith("/") or ".." in repo_id:
+                self.problem("%s.repo_id must be owner/name, got %r", where, repo_id)
+                return None
+            filename = spec.get("filename")
+            model = {"source": "hub", "repo_id": repo_id, "revision": spec.get("revision") or "main",
+                     "sha256": (spec.get("sha256") or "").lower(), "endpoint": self.d.get("hf_endpoint", "")}
+            if filename:
+                model.update(kind="file", filename=filename,
+                             path=posixpath.join(models_dir, posixpath.basename(filename)))
+            else:
+                model.update(kind="repo", allow_patterns=list(spec.get("allow_patterns") or []),
+                             ignore_patterns=list(spec.get("ignore_patterns") or []),
+                             path=posixpath.join(models_dir, repo_id))
+        if s["engine"] == "vllm" and model["kind"] != "repo":
+            self.problem("%s: vLLM serves a whole repository (a snapshot directory), not the file %r", where,
+                         model.get("filename") or model["path"])
+        if s["engine"] == "llamacpp" and model["kind"] != "file":
+            self.problem("%s: llama.cpp serves one GGUF file (give filename, or a path ending in .gguf), got the "
+                         "repository %r", where, model.get("repo_id") or model["path"])
+        if model["sha256"] and not re.match(r"^[0-9a-f]{64}$", model["sha256"]):
+            self.problem("%s.sha256 must be 64 hexadecimal digits, got %r", where, model["sha256"])
+        return model
+
+    # ---- the containers ---------------------------------------------------------------------------------
+    def container(self, tier, s, model):
+        d = self.d
+        bind = d.get("bind_address", "127.0.0.1")
+        name = "%s-%s" % (d.get("stack_name"), tier)
+        served = s.get("served_name") or (model.get("repo_id") if s["engine"] == "vllm" and model.get("repo_id")
+                                          else posixpath.basename(model["path"]).rsplit(".gguf", 1)[0])
+        images = d.get("images") or {}
+        gpu_devices = d.get("gpu_devices") or {}
+        mount = "/models/%s" % tier
+        if s["engine"] == "vllm":
+            image = images.get("vllm")
+            command = ["serve", mount, "--served-model-name", served, "--host", bind, "--port", str(s["port"]),
+                       "--dtype", "auto", "--gpu-memory-utilization", str(s["gpu_util"]),
+                       "--max-model-len", str(s["context"]), "--kv-cache-dtype", s.get("kv_cache_dtype", "auto"),
+                       "--max-num-seqs", str(s["parallel"]), "--enable-prefix-caching",
+                       "--enable-auto-tool-choice", "--tool-call-parser", s["tool_call_parser"]]
+            volumes = ["%s:/root/.cache/huggingface" % d.get("hf_home"), "%s:/root/.cache/vllm" % d.get("vllm_cache_dir"),
+                       "%s:%s:ro" % (model["path"], mount)]
+            env = {"HF_HOME": "/root/.cache/huggingface", "VLLM_CACHE_ROOT": "/root/.cache/vllm", "HF_HUB_OFFLINE": "1"}
+            devices = list(gpu_devices.get("vllm", []))
+            entrypoint = ["vllm"]
+            healthcheck = ["CMD", "python3", "-c", "import urllib.request; urllib.request.urlopen("
+                           "'http://%s:%d/health', timeout=5)" % (_loopback(bind), s["port"])]
+        else:
+            gpu = s["device"] == "gpu"
+            image = images.get("llamacpp_rocm" if gpu and s.get("backend") == "rocm" else "llamacpp")
+            gguf = "%s/%s" % (mount, posixpath.basename(model["path"]))
+            command = ["-m", gguf, "-c", str(s["context"] * s["parallel"]), "-np", str(s["parallel"]),
+                       "-t", str(s["threads"]), "-ngl", "999" if gpu else "0"]
+            # -ngl 0 alone still offloads prompt processing to a visible GPU (--op-offload): none keeps it off.
+            command += [] if gpu else ["-dev", "none"]
+            command += ["--alias", served, "--host", bind, "--port", str(s["port"])] + list(d.get("load_args") or [])
+            command += ["--flash-attn", "on"] if gpu else []
+            volumes = ["%s:%s:ro" % (posixpath.dirname(model["path"]), mount)]
+            env = {}
+            devices = list(gpu_devices.get(s.get("backend") or "vulkan", [])) if gpu else []
+            entrypoint = ["llama-server"]
+            healthcheck = ["CMD", "curl", "-fsS", "-o", "/dev/null", "http://%s:%d/health" % (_loopback(bind),
+                                                                                              s["port"])]
+        if not image:
+            self.problem("strix_images has no image for %s tiers (tier %s)", s["engine"], tier)
+        env.update(dict((str(k), str(v)) for k, v in (s.get("env") or {}).items()))
+        return {
+            "name": name, "image": image, "entrypoint": entrypoint, "command": command + list(s.get("extra_args", [])),
+            "volumes": volumes, "env": env, "devices": devices, "groups": list(d.get("gpu_groups") or []) if devices or
+            s["device"] == "gpu" else [], "served_name": served, "healthcheck": healthcheck,
+            "url": "http://%s:%d" % (_loopback(bind), s["port"]),
+            "labels": {
+                "org.strix-opencode.collection": "strix.opencode",
+                "org.strix-opencode.stack": str(d.get("stack_name")),
+                "org.strix-opencode.tier": tier,
+                "org.strix-opencode.engine": s["engine"],
+                "org.strix-opencode.device": s["device"],
+                "org.strix-opencode.port": str(s["port"]),
+                "org.strix-opencode.model": served,
+                "org.strix-opencode.model-revision": model.get("revision") or "",
+                "org.strix-opencode.model-sha256": model.get("sha256") or "",
+            },
+        }
+
+    # ---- the stack-wide settings ----------------------------------------------------------------------
+    def check_stack(self):
+        d = self.d
+        if not NAME.match(str(d.get("stack_name", ""))):
+            self.problem("strix_stack_name must be letters, digits, '_', '.' or '-', got %r", d.get("stack_name"))
+        network = str(d.get("network_mode", ""))
+        if network != "host" and not network.startswith("container:"):
+            self.problem("strix_network_mode must be host or container:<name>, got %r", network)
+        if not ADDRESS.match(str(d.get("bind_address", ""))):
+            self.problem("strix_bind_address must be an IP address, got %r", d.get("bind_address"))
+        for key, var in (("models_dir", "strix_models_dir"), ("hf_home", "strix_hf_home"),
+                         ("vllm_cache_dir", "strix_vllm_cache_dir")):
+            if not posixpath.isabs(str(d.get(key, ""))):
+                self.problem("%s must be an absolute path, got %r", var, d.get(key))
+
+
+def _loopback(bind):
+    return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
+
+
+def strix_models(description):
+    """The downloads the description needs: one per distinct Hugging Face model, with the tiers it serves.
+
+    Problems are left to strix_plan; a tier whose model is unusable is left out here."""
+    planner = _Planner(description)
+    downloads = {}
+    for tier, placement in _ordered(planner.enabled()):
+        settings = planner.settings(tier, placement)
+        if settings.get("engine") not in ENGINES:
+            continue
+        model = planner.model(tier, settings)
+        if model and model["source"] == "hub":
+            entry = downloads.setdefault(model["path"], dict(model, tiers=[]))
+            entry["tiers"].append(tier)
+    return list(downloads.values())
+
+
+def _ordered(placed):
+    """Tiers in start order: GPU tiers first (vLLM's orchestrator before its coder), then CPU tiers."""
+    return sorted(placed.items(), key=lambda item: (item[1][1] != "gpu", TIERS.index(item[0])))
+
+
+def _ledger(planner, tiers, facts):
+    """Memory rows per tier, totals against RAM + swap and, for the GPU tiers, against GPU memory."""
+    ram, swap = int(facts.get("ram_mb") or 0), int(facts.get("swap_mb") or 0)
+    gpu_mb = facts.get("gpu_mb")
+    reserve = int(planner.d.get("os_reserve_mb") or 0)
+    rows = []
+    for tier in tiers:
+        s, model = tier["settings"], tier["model"]
+        if s["engine"] == "vllm":
+            base, base_name = (int(gpu_mb), "GPU memory") if gpu_mb else (ram, "RAM (GPU memory not reported)")
+            mb = int(float(s["gpu_util"]) * base)
+            what = "%s of %s (weights + KV cache): %s" % (s["gpu_util"], base_name, tier["served_name"])
+        else:
+            size = model.get("size")
+            kv_mb = s["context"] * s["parallel"] * s["kv_bytes_per_token"] // MIB
+            mb = (int(size) // MIB if size else 0) + kv_mb
+            what = "%s weights + %.1f GiB KV (%d tokens x %d)" % (
+                ("%.1f GiB" % (int(size) / 1024.0 ** 3)) if size else "size unknown", kv_mb / 1024.0,
+                s["context"], s["parallel"])
+        rows.append({"tier": tier["tier"], "engine": s["engine"], "device": s["device"], "mb": mb, "what": what})
+    if reserve:
+        rows.append({"tier": "host", "engine": "-", "device": "cpu", "mb": reserve, "what": "reserve for the OS "
+                     "(strix_os_reserve_mb)"})
+    total = sum(row["mb"] for row in rows)
+    gpu_total = sum(row["mb"] for row in rows if row["device"] == "gpu")
+    verdict = "fits" if total <= ram else ("swap" if total <= ram + swap else "over")
+    lines = ["%-9s %-9s %-4s %10s  %s" % ("tier", "engine", "on", "memory", "what")]
+    for row in rows:
+        lines.append("%-9s %-9s %-4s %6.1f GiB  %s" % (row["tier"], row["engine"], row["device"], row["mb"] / 1024.0,
+                                                     row["what"]))
+    lines.append("%-9s %-9s %-4s %6.1f GiB  against RAM %.1f GiB + swap %.1f GiB: %s" % (
+        "total", "", "", total / 1024.0, ram / 1024.0, swap / 1024.0,
+        {"fits": "fits in RAM", "swap": "fits only with swap", "over": "more than RAM and swap"}[verdict]))
+    if gpu_mb:
+        lines.append("%-9s %-9s %-4s %6.1f GiB  against GPU memory %.1f GiB" % ("gpu", "", "", gpu_total / 1024.0,
+                                                                               int(gpu_mb) / 1024.0))
+    return {"rows": rows, "total_mb": total, "gpu_total_mb": gpu_total, "ram_mb": ram, "swap_mb": swap,
+            "gpu_mb": gpu_mb, "verdict": verdict, "table": lines}
+
+
+def strix_plan(description, facts=None):
+    """The plan of the stack on one box. See plugins/filter/strix_plan.yml for the fields."""
+    if not isinstance(description, dict):
+        raise AnsibleFilterError("strix_plan needs the stack description as a dictionary")
+    facts = facts or {}
+    planner = _Planner(description)
+    planner.check_stack()
+    checks = dict((c["path"], c) for c in facts.get("models") or [])
+    tiers = []
+    for tier, placement in _ordered(planner.enabled()):
+        settings = planner.settings(tier, placement)
+        if not planner.check_tier(tier, settings):
+            continue
+        model = planner.model(tier, settings)
+        if model is None:
+            continue
+        found = checks.get(model["path"], {})
+        model["size"] = found.get("size")
+        model["would_download"] = int(found.get("would_download") or 0)
+        model["reason"] = found.get("reason", "")
+        if model["source"] == "local" and found and not found.get("exists"):
+            planner.problem("strix_tiers.%s.model.path: %s is not on the box", tier, model["path"])
+        try:
+            box = planner.container(tier, settings, model)
+        except (KeyError, TypeError, ValueError) as exc:
+            planner.problem("strix_tiers.%s: cannot build its command line (%s)", tier, exc)
+            continue
+        tiers.append({"tier": tier, "engine": settings["engine"], "device": settings["device"],
+                      "backend": settings.get("backend") if settings["engine"] == "llamacpp" and
+                      settings["device"] == "gpu" else None, "title": settings.get("title") or tier,
+                      "port": settings["port"], "context": settings["context"], "output": settings["output"],
+                      "parallel": settings["parallel"], "health_timeout": settings["health_timeout"],
+                      "served_name": box.pop("served_name"), "url": box.pop("url"), "model": model,
+                      "container": box, "settings": settings})
+
+    ports = {}
+    for tier in tiers:
+        ports.setdefault(tier["port"], []).append(tier["tier"])
+    for port, names in sorted(ports.items()):
+        if len(names) > 1:
+            planner.problem("strix_tiers: %s all listen on port %d", " and ".join(names), port)
+    vllm_tiers = [t for t in tiers if t["engine"] == "vllm"]
+    utils = [_number(t["settings"].get("gpu_util")) or 0 for t in vllm_tiers]
+    if sum(utils) > 1.0:
+        planner.problem("%s = %.2f, more than 1.0: the vLLM tiers share one GPU's memory",
+                        " + ".join("strix_tiers.%s.gpu_util" % t["tier"] for t in vllm_tiers), sum(utils))
+
+    ledger = _ledger(planner, tiers, facts)
+    if ledger["verdict"] == "over" and description.get("memory_budget_enforce", True):
+        planner.problem("the tiers need %.1f GiB, more than RAM and swap (%.1f GiB): %s. Run fewer tiers "
+                        "(strix_mode, strix_tier_enable) or smaller contexts, or set strix_memory_budget_enforce to "
+                        "false", ledger["total_mb"] / 1024.0, (ledger["ram_mb"] + ledger["swap_mb"]) / 1024.0,
+                        " | ".join(ledger["table"]))
+    if ledger["gpu_mb"] and ledger["gpu_total_mb"] > int(ledger["gpu_mb"]) and \
+            description.get("memory_budget_enforce", True):
+        planner.problem("the GPU tiers need %.1f GiB, more than the %.1f GiB of GPU memory the box reports",
+                        ledger["gpu_total_mb"] / 1024.0, int(ledger["gpu_mb"]) / 1024.0)
+
+    downloads = []
+    for tier in tiers:
+        model = tier["model"]
+        if model["source"] == "hub" and model["path"] not in [m["path"] for m in downloads]:
+            downloads.append(dict((k, v) for k, v in model.items() if k != "size"))
+    download_bytes = sum(m["would_download"] for m in downloads)
+    free = facts.get("free_bytes")
+    margin = int(description.get("free_space_margin_mb") or 0) * MIB
+    if download_bytes and free is not None and int(free) < download_bytes + margin:
+        planner.problem("the models do not fit in %s: %.1f GiB to download (%s) plus the %d MiB margin "
+                        "(strix_models_free_space_margin_mb), but %.1f GiB free. Nothing was downloaded",
+                        description.get("models_dir"), download_bytes / 1024.0 ** 3,
+                        ", ".join("%s (%s)" % (m["path"], m["reason"]) for m in downloads if m["would_download"]),
+                        margin // MIB, int(free) / 1024.0 ** 3)
+
+    served = dict((t["tier"], {"title": t["title"], "port": t["port"], "served_name": t["served_name"],
+                               "context": t["context"], "output": t["output"]}) for t in tiers)
+    cloud = description.get("cloud_planner") or {}
+    agents = description.get("plugin_agents") or {}
+    orch = description.get("orch") or None
+    opencode_problems = check_opencode(served, cloud, agents, orch)
+    planner.problems.extend(opencode_problems)
+    opencode = {}
+    if not opencode_problems:
+        host = _loopback(description.get("bind_address", "127.0.0.1"))
+        opencode = opencode_layout(served, host, cloud, agents, orch)
+        # The switch's edits for each choice, so a converge keeps the choice a file already holds.
+        opencode["switch"] = dict(
+            (choice, dict((k, opencode_layout(served, host, cloud, agents, choice)[k])
+                          for k in ("primary", "switch_config_edits", "switch_plugin_edits")))
+            for choice in (["local"] if served else []) + (["cloud"] if cloud.get("model") else []))
+        opencode["default_choice"] = "cloud" if opencode_layout(served, host, cloud, agents)["primary"] == \
+            opencode["switch"].get("cloud", {}).get("primary") else "local"
+
+    for tier in tiers:
+        tier.pop("settings")
+    return {
+        "stack": description.get("stack_name"),
+        "mode": description.get("mode"),
+        "network_mode": description.get("network_mode"),
+        "tiers": tiers,
+        "containers": dict((t["tier"], t["container"]["name"]) for t in tiers),
+        "downloads": downloads,
+        "download_bytes": download_bytes,
+        "ledger": ledger,
+        "opencode": opencode,
+        "problems": planner.problems,
+    }
+
+
+def strix_model_facts(stats, file_checks=None, repo_checks=None):
+    """What the box and the Hub say of each model: the results of stat (looped over strix_models) and of
+    the check-mode hf_download / hf_snapshot runs, as [{path, exists, size, would_download, reason}]."""
+    found = {}
+    for result in stats or []:
+        stat = result.get("stat") or {}
+        path = result["item"]["path"]
+        found[path] = {"path": path, "exists": bool(stat.get("exists")),
+                       "size": stat.get("size") if stat.get("isreg") else None,
+                       "would_download": 0, "reason": ""}
+    for result in list(file_checks or []) + list(repo_checks or []):
+        if result.get("skipped") or "item" not in result:
+            continue
+        entry = found.setdefault(result["item"]["path"], {"path": result["item"]["path"], "exists": False})
+        entry["size"] = result.get("size", entry.get("size"))
+        entry["would_download"] = int(result.get("would_download") or 0)
+        entry["reason"] = result.get("reason") or ""
+    return list(found.values())
+
+
+def strix_plan_text(plan):
+    """The plan as a person reads it: one block per tier, then the memory ledger and OpenCode's agents."""
+    lines = ["stack %s, mode %s: %s" % (plan.get("stack"), plan.get("mode"),
+                                        ", ".join(t["tier"] for t in plan.get("tiers", [])) or "no tier")]
+    for tier in plan.get("tiers", []):
+        box, model = tier["container"], tier["model"]
+        on = tier["device"] + ("/" + tier["backend"] if tier.get("backend") else "")
+        lines.append("%s: %s on %s, port %d, %s, context %d x %d, output %d" % (
+            tier["tier"], tier["engine"], on, tier["port"], tier["served_name"], tier["context"], tier["parallel"],
+            tier["output"]))
+        lines.append("  image   %s" % box["image"])
+        lines.append("  model   %s%s" % (model["path"], (" (download %.2f GiB: %s)" % (
+            model["would_download"] / 1024.0 ** 3, model["reason"])) if model.get("would_download") else ""))
+        lines.append("  command %s" % " ".join(box["entrypoint"] + box["command"]))
+    lines.append("memory:")
+    lines.extend("  " + line for line in plan.get("ledger", {}).get("table", []))
+    opencode = plan.get("opencode") or {}
+    if opencode:
+        lines.append("opencode: primary %s (default agent %s), small model %s, providers %s" % (
+            opencode["primary"], opencode["default_agent"], opencode["small_model"],
+            ", ".join(opencode["providers"])))
+    for problem in plan.get("problems", []):
+        lines.append("PROBLEM: " + problem)
+    return lines
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"strix_plan": strix_plan, "strix_models": strix_models, "strix_model_facts": strix_model_facts,
+                "strix_plan_text": strix_plan_text, "meminfo_mb": meminfo_mb}

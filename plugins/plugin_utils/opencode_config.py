@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: strix.opencode contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What OpenCode's opencode.jsonc and the plugin's omo.jsonc hold on a box, derived from the tiers it runs.
+
+One function decides it: the template renders it on first deployment and the opencode role keeps the
+same values in place afterwards, so the two cannot drift apart. The plan filter calls it, so the
+configuration follows the plan: a provider and an agent for each tier the box runs, and nothing else.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+TIERS = ("orch", "coder", "reviewer", "utility")
+# Which running tier the primary agent uses when the box runs no orchestrator: the strongest first.
+PRIMARY_ORDER = ("orch", "reviewer", "coder", "utility")
+AGENT_ROLES = {
+    "orch": "Orchestrator: plans, coordinates and delegates",
+    "coder": "Code generation and tool use",
+    "reviewer": "Escalation, deep review and architecture",
+    "utility": "Fast utility tasks and summaries",
+}
+PLUGIN_CONFIG_SECTION = "[opencode]"
+PRIMARY_AGENT = "primary"
+# -e orch=: the cloud planner, or the box's own primary tier (vllm is the name of old; local says it).
+ORCH_CHOICES = ("cloud", "local", "vllm")
+
+
+def tier_ref(tier):
+    """The provider/model reference OpenCode uses for a local tier, e.g. local_orch/orch."""
+    return "local_%s/%s" % (tier, tier)
+
+
+def check(served, cloud, plugin_agents, orch):
+    """Problems with the OpenCode inputs, as sentences naming the variable."""
+    problems = []
+    for name, tier in sorted(plugin_agents.items()):
+        if tier not in TIERS:
+            problems.append("strix_plugin_agents.%s must name a tier (%s), got %r" % (name, ", ".join(TIERS), tier))
+    if orch not in (None, "") + ORCH_CHOICES:
+        problems.append("orch must be cloud or local (vllm), got %r" % (orch,))
+    if orch == "cloud" and not cloud.get("model"):
+        problems.append("orch=cloud needs strix_cloud_planner.model, the cloud planner's model (e.g. gpt-5)")
+    if orch in ("local", "vllm") and not served:
+        problems.append("orch=%s needs a local tier, and this box runs none" % orch)
+    if not served and not cloud.get("model"):
+        problems.append("OpenCode has no model to use: the box runs no tier and strix_cloud_planner.model is unset")
+    return problems
+
+
+def _provider(tier, spec, host):
+    return {
+        "npm": "@ai-sdk/openai-compatible",
+        "name": spec["title"],
+        "options": {"baseURL": "http://%s:%d/v1" % (host, spec["port"]), "apiKey": "local"},
+        "models": {tier: {
+            "id": spec["served_name"],
+            "name": spec["served_name"],
+            "tool_call": True,
+            "limit": {"context": spec["context"], "output": spec["output"]},
+        }},
+    }
+
+
+def _cloud_provider(cloud):
+    options = {"apiKey": "{env:%s}" % cloud["api_key_env"]}
+    if cloud.get("base_url"):
+        options["baseURL"] = cloud["base_url"]
+    return {"npm": cloud["npm"], "name": "Cloud planner", "options": options, "models": {cloud["model"]: {}}}
+
+
+def _leaves(prefix, value):
+    """Edits setting every leaf of value under prefix (so values a user added beside them survive)."""
+    if isinstance(value, dict) and value:
+        edits = []
+        for key, child in value.items():
+            edits.extend(_leaves(prefix + [key], child))
+        return edits
+    return [{"key_path": prefix, "value": value, "state": "present"}]
+
+
+def _absent(path):
+    return {"key_path": path, "state": "absent", "value": None}
+
+
+def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, orch=None):
+    """Everything the opencode role writes, as data.
+
+    served maps each tier the box runs to {title, port, served_name, context, output}; plugin_agents maps
+    an oh-my-openagent agent to the tier it runs on. Returns a dict:
+      primary        the primary agent's model for this run; local_primary: the box's own choice
+      default_agent  the agent OpenCode starts a session on
+      small_model    the model for titles and summaries
+      providers, agents, plugin_agents   for the first render
+      config_edits / plugin_edits        what every run keeps in place (not the orchestrator's values)
+      switch_config_edits / switch_plugin_edits   the orchestrator's values, applied with -e orch=
+    """
+    cloud = dict(cloud or {})
+    plugin_agents = plugin_agents or {}
+    orch = orch or None
+    enabled = [t for t in TIERS if t in served]
+    cloud_ref = "cloud_planner/%s" % cloud["model"] if cloud.get("model") else None
+    primary_tier = next((t for t in PRIMARY_ORDER if t in served), None)
+    local_primary = tier_ref(primary_tier) if primary_tier else None
+    default_primary = tier_ref("orch") if "orch" in served else (cloud_ref or local_primary)
+    primary = {"cloud": cloud_ref, "local": local_primary, "vllm": local_primary}.get(orch, default_primary)
+
+    def agent_tier(tier):
+        """The tier an agent of this tier runs on: its own, or the primary's when the box lacks it."""
+        return tier if tier in served else primary_tier
+
+    providers = dict(("local_%s" % t, _provider(t, served[t], host)) for t in enabled)
+    if cloud_ref:
+        providers["cloud_planner"] = _cloud_provider(cloud)
+    agents = {PRIMARY_AGENT: {"mode": "primary", "model": primary, "description": AGENT_ROLES["orch"]}}
+    for tier in enabled:
+        if tier != "orch":
+            agents[tier] = {"mode": "subagent", "model": tier_ref(tier), "description": AGENT_ROLES[tier]}
+
+    plugin = {}
+    for name, tier in plugin_agents.items():
+        if tier == "orch":
+            model, cap_tier = primary, primary_tier if primary != cloud_ref else None
+        else:
+            cap_tier = agent_tier(tier)
+            model = tier_ref(cap_tier) if cap_tier else cloud_ref
+        plugin[name] = {"model": model}
+        if cap_tier and model != cloud_ref:
+            plugin[name]["maxTokens"] = served[cap_tier]["output"]
+
+    config_edits = []
+    for name, provider in providers.items():
+        if name == "cloud_planner":
+            config_edits += _leaves(["provider", name, "npm"], provider["npm"])
+            config_edits += _leaves(["provider", name, "options"], provider["options"])
+            config_edits += _leaves(["provider", name, "models", cloud["model"]], {})
+        else:
+            config_edits += _leaves(["provider", name, "options", "baseURL"], provider["options"]["baseURL"])
+            config_edits += _leaves(["provider", name, "models"], provider["models"])
+    for tier in TIERS:
+        if tier not in served:
+            config_edits.append(_absent(["provider", "local_%s" % tier]))
+            if tier != "orch":
+                config_edits.append(_absent(["agent", tier]))
+    for name, agent in agents.items():
+        if name != PRIMARY_AGENT:
+            config_edits += _leaves(["agent", name, "mode"], agent["mode"])
+            config_edits += _leaves(["agent", name, "model"], agent["model"])
+    small_model = tier_ref("utility") if "utility" in served else default_primary
+    config_edits += _leaves(["small_model"], small_model)
+    config_edits += _leaves(["default_agent"], PRIMARY_AGENT)
+
+    # The primary agent's model: set on every run only when it cannot stay (its tier is gone); otherwise
+    # it is the switch's, so that -e orch=cloud survives a converge.
+    switch_config_edits = _leaves(["model"], primary) + _leaves(["agent", PRIMARY_AGENT, "model"], primary)
+    if orch == "cloud":
+        switch_config_edits = (_leaves(["provider", "cloud_planner", "npm"], cloud["npm"])
+                               + _leaves(["provider", "cloud_planner", "options"], _cloud_provider(cloud)["options"])
+                               + _leaves(["provider", "cloud_planner", "models", cloud["model"]], {})
+                               + switch_config_edits)
+
+    plugin_edits, switch_plugin_edits = [], []
+    for name, tier in plugin_agents.items():
+        path = [PLUGIN_CONFIG_SECTION, "agents", name]
+        edits = _leaves(path + ["model"], plugin[name]["model"])
+        edits.append(_leaves(path + ["maxTokens"], plugin[name]["maxTokens"])[0] if "maxTokens" in plugin[name]
+                     else _absent(path + ["maxTokens"]))
+        (switch_plugin_edits if tier == "orch" else plugin_edits).extend(edits)
+
+    return {
+        "primary": primary,
+        "local_primary": local_primary,
+        "default_agent": PRIMARY_AGENT,
+        "small_model": small_model,
+        "providers": providers,
+        "agents": agents,
+        "plugin_agents": plugin,
+        "config_edits": config_edits,
+        "plugin_edits": plugin_edits,
+        "switch_config_edits": switch_config_edits,
+        "switch_plugin_edits": switch_plugin_edits,
+    }
