@@ -302,7 +302,8 @@ def _loopback(bind):
 
 
 def strix_models(description):
-    """The downloads the description needs: one per distinct Hugging Face model, with the tiers it serves.
+    """The models the description needs, one per distinct path, with the tiers it serves: source hub (to
+    download) or local (already on the box).
 
     Problems are left to strix_plan; a tier whose model is unusable is left out here."""
     planner = _Planner(description)
@@ -312,7 +313,7 @@ def strix_models(description):
         if settings.get("engine") not in ENGINES:
             continue
         model = planner.model(tier, settings)
-        if model and model["source"] == "hub":
+        if model:
             entry = downloads.setdefault(model["path"], dict(model, tiers=[]))
             entry["tiers"].append(tier)
     return list(downloads.values())
@@ -374,10 +375,11 @@ def strix_plan(description, facts=None):
     tiers = []
     for tier, placement in _ordered(planner.enabled()):
         settings = planner.settings(tier, placement)
-        if not planner.check_tier(tier, settings):
-            continue
-        model = planner.model(tier, settings)
-        if model is None:
+        before = len(planner.problems)
+        planner.check_tier(tier, settings)
+        model = planner.model(tier, settings) if len(planner.problems) == before else None
+        if model is None or len(planner.problems) > before:
+            # A tier with a bad setting gets no command line or ledger row; its problems are reported.
             continue
         found = checks.get(model["path"], {})
         model["size"] = found.get("size")

@@ -24,45 +24,36 @@ BAD_INPUT = [
     ("docker", {"docker_users": ["no-such-docker-user"]}, "docker_users"),
     ("docker", {"docker_repo_url": "download.docker.com"}, "docker_repo_url"),
     ("docker", {"docker_source": "snap"}, "docker_source"),
-    ("models", {"models_dir": "models"}, "models_dir"),
-    ("models", {"models_tiers": ["orch", "gpu"]}, "models_tiers"),
-    ("models", {"models_tiers": ["x"], "models_catalog": {"x": {"repo_id": "../etc"}}}, "models_catalog.x.repo_id"),
-    ("models", {"models_progress_interval": 0}, "models_progress_interval"),
-    ("opencode", {"orch": "sideways"}, "orch"),
-    ("opencode", {"orch": "cloud"}, "opencode_cloud_model"),
-    ("opencode", {"opencode_local_tiers": ["orch", "gpu"]}, "opencode_local_tiers"),
-    ("opencode", {"opencode_users": ["no-such-user-here"]}, "opencode_users"),
-    ("opencode", {"opencode_project_dirs": ["/no/such/project"]}, "opencode_project_dirs"),
-    ("opencode", {"opencode_tiers": {"orch": {"port": "eighty", "model_id": "m", "context": 1, "output": 1}},
-                  "opencode_local_tiers": ["orch"]}, "opencode_tiers.orch.port"),
-    ("vllm", {"strix_mode": "turbo"}, "vllm_mode (strix_mode) must be one of"),
-    ("vllm", {"vllm_mode": "turbo"}, "vllm_mode"),
-    ("vllm", {"strix_tier_enable": {"gpu": True}}, "vllm_tier_enable (strix_tier_enable)"),
-    ("vllm", {"vllm_bind_address": "localhost"}, "vllm_bind_address"),
-    ("vllm", {"vllm_hf_home": "cache/hf"}, "vllm_hf_home"),
-    ("vllm", {"vllm_orch_port": 70000}, "vllm_orch_*"),
-    ("vllm", {"vllm_orch_gpu_util": "lots"}, "vllm_orch_gpu_util"),
-    ("vllm", {"vllm_coder_gpu_util": 0.7}, "vllm_orch_gpu_util + vllm_coder_gpu_util = 1.05, more than 1.0"),
-    ("vllm", {"vllm_coder_kv_cache_dtype": "fp8"}, "vllm_<tier>_kv_cache_dtype must be auto"),
-    ("vllm", {"vllm_device_groups": ["no-such-group"]}, "vllm_device_groups: no-such-group"),
-    ("vllm", {"vllm_orch_model_path": "/no/such/model"}, "vllm_orch_model_path: /no/such/model has no config.json"),
-    ("vllm", {"vllm_image_pull": "sometimes"}, "vllm_image_pull"),
-    ("llamacpp", {"strix_mode": "cpu", "llamacpp_models_dir": "/etc", "llamacpp_reviewer_gguf": "nope.gguf"},
-     "llamacpp_reviewer_gguf: /etc/nope.gguf is not a file"),
-    ("llamacpp", {"llamacpp_models_dir": "models"}, "llamacpp_models_dir"),
-    ("llamacpp", {"llamacpp_utility_ctx": 0}, "llamacpp_utility_*"),
-    ("llamacpp", {"llamacpp_reviewer_gguf": "../x.gguf"}, "llamacpp_reviewer_*"),
-    ("llamacpp", {"strix_mode": "cpu", "llamacpp_models_dir": "/etc", "llamacpp_reviewer_gguf": "hostname",
-                  "llamacpp_utility_gguf": "hostname", "llamacpp_reviewer_kv_bytes_per_token": 10**12},
+    ("models", {}, "strix_plan is not set; run the strix.opencode.plan role first"),
+    ("stack", {}, "strix_plan is not set; run the strix.opencode.plan role first"),
+    ("stack", {"stack_image_pull": "sometimes"}, "stack_image_pull"),
+    ("opencode", {}, "strix_plan is not set; run the strix.opencode.plan role first"),
+    ("plan", {"strix_mode": "turbo"}, "strix_mode"),
+    ("plan", {"strix_tier_enable": {"gpu": True}}, "strix_tier_enable names an unknown tier 'gpu'"),
+    ("plan", {"strix_bind_address": "localhost"}, "strix_bind_address must be an IP address"),
+    ("plan", {"strix_hf_home": "cache/hf"}, "strix_hf_home must be an absolute path"),
+    ("plan", {"strix_tiers": {"orch": {"port": 70000}}}, "strix_tiers.orch.port must be a port number"),
+    ("plan", {"strix_tiers": {"orch": {"vllm": {"gpu_util": "lots"}}}}, "strix_tiers.orch.gpu_util must be a share"),
+    ("plan", {"strix_tiers": {"coder": {"vllm": {"gpu_util": 0.7}}}},
+     "strix_tiers.orch.gpu_util + strix_tiers.coder.gpu_util = 1.05, more than 1.0"),
+    ("plan", {"strix_tiers": {"coder": {"vllm": {"kv_cache_dtype": "fp8"}}}}, "kv_cache_dtype must be auto on gfx1151"),
+    ("plan", {"strix_tiers": {"orch": {"contxt": 8192}}}, "strix_tiers.orch: unknown setting 'contxt'"),
+    ("plan", {"strix_mode": "cpu", "strix_tiers": {"reviewer": {"model": {"path": "/etc/nope.gguf"}}}},
+     "strix_tiers.reviewer.model.path: /etc/nope.gguf is not on the box"),
+    ("plan", {"strix_mode": "cpu", "strix_tiers": {"utility": {"context": 0}}},
+     "strix_tiers.utility.context must be a whole number above 0"),
+    ("plan", {"strix_mode": "cpu", "strix_tiers": {"reviewer": {"llamacpp": {"kv_bytes_per_token": 10 ** 12}}}},
      "more than RAM and swap"),
+    ("plan", {"orch": "sideways"}, "orch must be cloud or local (vllm)"),
+    ("plan", {"orch": "cloud"}, "orch=cloud needs strix_cloud_planner.model"),
 ]
 
 # The tasks a role runs before its first change: validation and read-only look-ups.
 VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Work out the", "Require an", "Look up the",
-                    "Gather the facts", "Look at the", "List the",
-                    # the tier roles' preflight (read-only)
-                    "Check the", "Check that", "Validate each", "Work out which", "Look for the", "Read the box",
-                    "Reserve each", "Count each", "Add up the", "Show the memory")
+                    "Gather the facts", "Look at the", "List the", "Check the", "Check that", "Require the",
+                    # the plan role (read-only)
+                    "Read the box", "Read the GPU", "Ask the Hub", "Measure the free", "Plan the stack", "Show the plan",
+                    "Refuse a plan")
 
 
 def failure_message(tasks):
@@ -79,9 +70,8 @@ def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, var
     safe = {"swap_file_path": str(tmp_path / "swap.img"),
             "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf"),
             "opencode_users": [], "opencode_project_dirs": [str(tmp_path)],
-            "models_dir": str(tmp_path / "models"),
-            "amdgpu_users": ["root"], "docker_users": ["root"],
-            "vllm_device_groups": ["root"], "llamacpp_device_groups": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
+            "strix_models_dir": str(tmp_path / "models"), "strix_plan_check_models": False, "strix_os_reserve_mb": 0,
+            "amdgpu_users": ["root"], "docker_users": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
     rc, tasks, stats = run_role(role, {**safe, **variables})
 
     assert rc != 0

@@ -26,7 +26,7 @@ def test_opencode_resolves_the_deployed_configuration(host):
     assert config["provider"]["local_coder"]["models"]["coder"]["id"] == "Qwen/Qwen3-Coder-30B-A3B-Instruct"
     assert config["agent"]["reviewer"]["model"] == "local_reviewer/reviewer"
     sisyphus = next(agent for name, agent in config["agent"].items() if name.lower().startswith("sisyphus - "))
-    assert (sisyphus["model"], sisyphus["maxTokens"]) == ("local_orch/orch", 32768)
+    assert (sisyphus["model"], sisyphus["maxTokens"]) == ("local_orch/orch", 16384)
 
 
 def test_no_api_key_in_the_files(host):

@@ -1,0 +1,127 @@
+"""The plan's tiers on real containers: started in order, with the plan's command lines, answering, and
+OpenCode configured for exactly those tiers."""
+import json
+import re
+from datetime import datetime, timezone
+
+import docker
+import pytest
+
+STACK = "molecule-stack"
+VLLM = {"orch": (8001, "Qwen/Qwen2.5-14B-Instruct", "hermes"),
+        "coder": (8002, "Qwen/Qwen3-Coder-30B-A3B-Instruct", "qwen3_coder")}
+LLAMA = {"reviewer": (8011, "smollm2-reviewer"), "utility": (8012, "smollm2-utility")}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return docker.from_env()
+
+
+def container(engine, tier):
+    return engine.containers.get("%s-%s" % (STACK, tier))
+
+
+def ts(text):
+    """Docker's RFC 3339 time with nanoseconds, as a UTC timestamp."""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", text)
+    base = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    return base + float("0." + (match.group(2) or "0"))
+
+
+def chat(host, port, model):
+    body = json.dumps({"model": model, "max_tokens": 8, "messages": [{"role": "user", "content": "Say hello."}]})
+    return json.loads(host.check_output("curl -sf http://127.0.0.1:%s/v1/chat/completions "
+                                        "-H 'Content-Type: application/json' -d %s", str(port), body))
+
+
+def test_coder_started_after_the_orchestrator_was_healthy(engine):
+    orch_log = container(engine, "orch").logs(timestamps=True).decode()
+    healthy = [line.split(" ", 1)[0] for line in orch_log.splitlines() if '"GET /health HTTP/1.1" 200' in line]
+    assert healthy, "the orchestrator never answered /health with 200"
+    coder_started = ts(container(engine, "coder").attrs["State"]["StartedAt"])
+    orch_started = ts(container(engine, "orch").attrs["State"]["StartedAt"])
+    assert coder_started > ts(healthy[0]) > orch_started + 4  # it loaded for 4 s first
+
+
+def test_cpu_tiers_started_after_the_gpu_tiers(engine):
+    coder = ts(container(engine, "coder").attrs["State"]["StartedAt"])
+    assert all(ts(container(engine, t).attrs["State"]["StartedAt"]) > coder for t in LLAMA)
+
+
+@pytest.mark.parametrize("tier", sorted(VLLM))
+def test_vllm_command_line_serves_the_local_copy_offline(engine, tier):
+    port, model, parser = VLLM[tier]
+    c = container(engine, tier)
+    cmd = c.attrs["Config"]["Entrypoint"] + c.attrs["Config"]["Cmd"]
+    assert cmd[:3] == ["vllm", "serve", "/models/%s" % tier]
+    assert cmd[cmd.index("--served-model-name") + 1] == model
+    assert "--enable-auto-tool-choice" in cmd and cmd[cmd.index("--tool-call-parser") + 1] == parser
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == str(port)
+    assert cmd[cmd.index("--kv-cache-dtype") + 1] == "auto" and cmd[cmd.index("--max-num-seqs") + 1] == "4"
+    assert "HF_HUB_OFFLINE=1" in c.attrs["Config"]["Env"]
+    assert any(b.endswith(":/models/%s:ro" % tier) for b in c.attrs["HostConfig"]["Binds"])
+    assert c.labels["org.strix-opencode.engine"] == "vllm" and c.labels["org.strix-opencode.device"] == "gpu"
+
+
+@pytest.mark.parametrize("tier", sorted(LLAMA))
+def test_cpu_tiers_stay_off_the_gpu(engine, tier):
+    c = container(engine, tier)
+    cmd = c.attrs["Config"]["Cmd"]
+    assert cmd[cmd.index("-ngl") + 1] == "0" and cmd[cmd.index("-dev") + 1] == "none"
+    assert cmd[cmd.index("-np") + 1] == "1" and cmd[cmd.index("-c") + 1] == "2048"
+    assert cmd[cmd.index("--alias") + 1] == LLAMA[tier][1] and "--load-mode" in cmd
+    assert not c.attrs["HostConfig"]["Devices"] and not c.attrs["HostConfig"]["GroupAdd"]
+    assert c.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert c.attrs["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "50m"}}
+
+
+def test_gpu_tiers_join_the_device_groups_by_numeric_id(host, engine):
+    expected = sorted(host.check_output("getent group %s | cut -d: -f3", g) for g in ("video", "render"))
+    assert sorted(container(engine, "orch").attrs["HostConfig"]["GroupAdd"]) == expected
+
+
+def test_each_tier_carries_its_model_state_as_labels(engine):
+    c = container(engine, "utility")
+    assert re.match(r"^\d+ bytes, modified [0-9.]+$", c.labels["org.strix-opencode.model-file"])
+    assert c.labels["org.strix-opencode.tier"] == "utility" and c.labels["org.strix-opencode.port"] == "8012"
+
+
+@pytest.mark.parametrize("tier", sorted(VLLM) + sorted(LLAMA))
+def test_each_tier_answers(host, tier):
+    port, model = (VLLM.get(tier) or LLAMA[tier])[:2]
+    reply = chat(host, port, model)
+    assert reply["model"] == model and reply["choices"][0]["message"]["content"].strip()
+
+
+def test_idempotence_and_check_restarted_nothing(engine):
+    for tier in list(VLLM) + list(LLAMA):
+        c = container(engine, tier)
+        assert c.attrs["RestartCount"] == 0
+        assert abs(ts(c.attrs["State"]["StartedAt"]) - ts(c.attrs["Created"])) < 5
+
+
+def resolved_config(host):
+    # To a file: OpenCode exits before a pipe has taken all of its output.
+    host.check_output("cd /tmp && timeout 300 opencode debug config > /tmp/resolved.json")
+    text = host.file("/tmp/resolved.json").content_string
+    return json.loads(text[text.index("{"):])
+
+
+def test_opencode_resolves_what_the_plan_meant(host):
+    """Key by key: OpenCode drops keys it does not know, so an exit code alone proves nothing."""
+    resolved = resolved_config(host)
+    assert resolved["model"] == "local_orch/orch" and resolved["default_agent"] == "primary"
+    assert resolved["small_model"] == "local_utility/utility"
+    assert sorted(resolved["provider"]) == ["local_coder", "local_orch", "local_reviewer", "local_utility"]
+    for tier, (port, model) in {**{t: v[:2] for t, v in VLLM.items()}, **LLAMA}.items():
+        provider = resolved["provider"]["local_%s" % tier]
+        assert provider["options"]["baseURL"] == "http://127.0.0.1:%d/v1" % port
+        assert provider["models"][tier]["id"] == model and provider["models"][tier]["tool_call"] is True
+    assert resolved["provider"]["local_orch"]["models"]["orch"]["limit"] == {"context": 32768, "output": 16384}
+    assert resolved["provider"]["local_utility"]["models"]["utility"]["limit"] == {"context": 2048, "output": 512}
+    assert resolved["agent"]["primary"]["model"] == "local_orch/orch"
+    assert resolved["agent"]["reviewer"]["model"] == "local_reviewer/reviewer"
+    omo = json.loads(re.sub(r"^\s*//.*$", "", host.file("/root/.omo/omo.jsonc").content_string, flags=re.M))
+    assert omo["[opencode]"]["agents"]["librarian"] == {"model": "local_utility/utility", "maxTokens": 512}
+    assert omo["[opencode]"]["agents"]["sisyphus"] == {"model": "local_orch/orch", "maxTokens": 16384}
