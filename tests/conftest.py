@@ -28,9 +28,12 @@ def run_role(tmp_path):
 
     def run(role, variables, check=False, tags=None):
         playbook = tmp_path / "play.yml"
+        # Several roles in order, e.g. ["plan", "opencode"]; the plan runs whatever the tags, as in site.yml.
+        roles = [role] if isinstance(role, str) else role
         playbook.write_text(
             "- hosts: localhost\n  gather_facts: false\n  roles:\n"
-            f"    - strix.opencode.{role}\n"
+            + "".join(f"    - role: strix.opencode.{name}\n" + ("      tags: [always]\n" if name == "plan" else "")
+                      for name in roles)
         )
         extra = tmp_path / "vars.json"
         extra.write_text(json.dumps(variables))

@@ -61,10 +61,13 @@ def project(tmp_path, run_role):
     """A project directory with the role's files, the cloud planner configured."""
     directory = tmp_path / "project"
     directory.mkdir()
-    settings = {"opencode_users": [], "opencode_project_dirs": [str(directory)], "opencode_cloud_model": "gpt-5"}
+    settings = {"opencode_users": [], "opencode_project_dirs": [str(directory)], "strix_mode": "full",
+                "strix_plan_check_models": False, "strix_memory_budget_enforce": False,
+                "strix_cloud_planner": {"model": "gpt-5", "npm": "@ai-sdk/openai", "base_url": "",
+                                        "api_key_env": "OPENAI_API_KEY"}}
 
     def converge(**extra):
-        rc, tasks, stats = run_role("opencode", {**settings, **extra.pop("variables", {})}, **extra)
+        rc, tasks, stats = run_role(["plan", "opencode"], {**settings, **extra.pop("variables", {})}, **extra)
         assert rc == 0, [t["hosts"] for t in tasks if any(h.get("failed") for h in t["hosts"].values())]
         return stats["localhost"]["changed"]
 
@@ -96,7 +99,7 @@ def test_opencode_resolves_the_local_providers_and_agents(project, resolved):
     # The plugin hides hephaestus unless it runs on a GPT model, and hard-codes sisyphus-junior's output
     # cap (64000) whatever its config says (DECISIONS.md); every other agent takes model and cap from omo.jsonc.
     agents = plugin_agents(config)
-    expected = {"sisyphus": ("local_orch/orch", 32768), "sisyphus-junior": ("local_coder/coder", 64000)}
+    expected = {"sisyphus": ("local_orch/orch", 16384), "sisyphus-junior": ("local_coder/coder", 64000)}
     expected.update((a, ("local_reviewer/reviewer", 16384)) for a in ("oracle", "prometheus", "metis", "momus"))
     expected.update((a, ("local_utility/utility", 4096)) for a in ("librarian", "explore", "atlas"))
     assert {a: (agents[a]["model"], agents[a]["maxTokens"]) for a in expected} == expected
@@ -112,7 +115,7 @@ def test_the_switch_moves_only_the_model_lines_and_comes_back(project, resolved)
     assert cloud["model"] == "cloud_planner/gpt-5"
     assert cloud["agent"]["primary"]["model"] == "cloud_planner/gpt-5"
     sisyphus = plugin_agents(cloud)["sisyphus"]
-    assert sisyphus["model"] == "cloud_planner/gpt-5" and sisyphus.get("maxTokens") != 32768
+    assert sisyphus["model"] == "cloud_planner/gpt-5" and sisyphus.get("maxTokens") != 16384
     assert cloud["agent"]["coder"]["model"] == "local_coder/coder"
     changed = [line for before, f in zip(original, files)
                for line in difflib.unified_diff(before.splitlines(), f.read_text().splitlines(), lineterm="", n=0)

@@ -34,7 +34,9 @@ def table(spec_path):
         if opt.get("required"):
             default = "*required*"
         elif "default" in opt:
-            default = f"`{yaml.safe_dump(opt['default']).splitlines()[0]}`"
+            # The whole default, lists and dictionaries included, on one line.
+            shown = yaml.safe_dump(opt["default"], default_flow_style=True, width=10 ** 6).split("\n...")[0].strip()
+            default = "`%s`" % shown.replace("|", "\\|")
         rows.append(f"| `{name}` | {opt.get('type', 'str')} | {default} | {cell(description)} |")
     return "\n".join(rows)
 
