@@ -31,13 +31,16 @@ up() {
       --tmpfs /run --tmpfs /run/lock --cgroupns=host \
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /var/run/docker.sock:/var/run/docker.sock \
       -v "$scratch:$scratch" \
+      -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/host-ca-certificates.crt:ro \
+      -e NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca-certificates.crt \
       strix-opencode-base:latest >/dev/null
     echo "demo: started container $name"
   fi
   ansible-playbook -i inventory/demo.yml tests/support/playbooks/hub-mirror.yml >/dev/null
+  ansible-playbook -i inventory/demo.yml tests/support/playbooks/node-ca.yml >/dev/null
   echo "demo: local Hugging Face mirror running in $name (127.0.0.1:8090)"
   # No GPU here, and the box uses this machine's Docker engine: the amdgpu and docker roles are skipped.
-  ansible-playbook -i inventory/demo.yml playbooks/site.yml --skip-tags amdgpu,docker
+  ansible-playbook -i inventory/demo.yml site.yml --skip-tags amdgpu,docker
   echo
   ansible-playbook -i inventory/demo.yml playbooks/health.yml | sed -n '/Show the health table/,/^$/p'
   echo "== one answer from each tier =="
@@ -55,6 +58,9 @@ up() {
     echo; systemctl is-active earlyoom; grep EARLYOOM_ARGS /etc/default/earlyoom;
     echo; echo "OpenCode (/root/.config/opencode/opencode.jsonc):";
     grep -E "\"(model|small_model|baseURL)\"" /root/.config/opencode/opencode.jsonc'
+  echo
+  echo "== OpenCode, through the box's default agent (no --model; the plugin enabled) =="
+  docker exec "$name" sh -c 'cd /tmp && timeout 300 opencode run "In one sentence: what is Ansible?" 2>&1' | tail -n 5
   echo
   echo "demo: run 'make demo' again to see a converge with no changes; 'make demo-down' removes it."
 }
