@@ -68,13 +68,13 @@ def inventory(names):
         "strix_mode": "cpu", "strix_stack_name": "{{ inventory_hostname }}",
         "strix_network_mode": "container:{{ inventory_hostname }}",
         "swap_file_path": "%s/{{ inventory_hostname }}/swap.img" % WORK, "swap_file_size_mb": 64,
-        "models_tiers": [], "llamacpp_models_dir": str(WORK / "models"),
-        "llamacpp_image": "strix-opencode-llama-server:latest", "llamacpp_image_pull": "never",
-        "llamacpp_devices": [], "llamacpp_device_groups": ["video"],
-        "llamacpp_reviewer_gguf": "smollm2.gguf", "llamacpp_utility_gguf": "smollm2.gguf",
-        "llamacpp_reviewer_ctx": 1024, "llamacpp_utility_ctx": 1024,
-        "llamacpp_reviewer_threads": 1, "llamacpp_utility_threads": 1,
-        "llamacpp_reviewer_kv_bytes_per_token": 23040, "llamacpp_utility_kv_bytes_per_token": 23040,
+        "strix_images": {"vllm": "strix-opencode-vllm-standin:latest",
+                         "llamacpp": "strix-opencode-llama-server:latest",
+                         "llamacpp_rocm": "strix-opencode-llama-server:latest"},
+        "stack_image_pull": "never", "strix_os_reserve_mb": 0, "opencode_install_cli": False,
+        "strix_tiers": dict((tier, {"model": {"path": str(WORK / "models" / "smollm2.gguf")}, "context": 1024,
+                                    "output": 512, "llamacpp": {"threads": 1, "kv_bytes_per_token": 23040}})
+                            for tier in ("reviewer", "utility")),
     }
     path = WORK / "inventory.json"
     path.write_text(json.dumps({"strix": {"hosts": hosts, "vars": common}}))

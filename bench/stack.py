@@ -1,4 +1,4 @@
-"""Benchmark of the vllm and llamacpp roles on this machine's Docker engine (this machine is the box).
+"""Benchmark of the plan and stack roles on this machine's Docker engine (this machine is the box).
 
 Prints:
   1. the time from a tier being ready (the vLLM stand-in logs the moment its model is loaded) to the role's
@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STACK = "bench"
+STANDIN_MODELS = ("Qwen/Qwen2.5-14B-Instruct", "Qwen/Qwen3-Coder-30B-A3B-Instruct")
 
 
 def rfc3339(text):
@@ -69,15 +70,25 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="strix-bench-stack-", dir="/var/tmp"))
     (work / "models").mkdir()
     shutil.copy(gguf, work / "models" / "smollm2.gguf")
+    for name in STANDIN_MODELS:  # a config.json is all the vLLM stand-in reads
+        (work / "models" / name).mkdir(parents=True)
+        (work / "models" / name / "config.json").write_text('{"architectures": ["Qwen2ForCausalLM"]}')
+    llama = {"threads": 1, "kv_bytes_per_token": 23040}
     base = {
-        "strix_stack_name": STACK, "strix_network_mode": "host",
-        "vllm_image": "strix-opencode-vllm-standin:latest", "vllm_image_pull": "never", "vllm_devices": [],
-        "vllm_device_groups": ["video"], "vllm_hf_home": str(work / "hf"), "vllm_cache_dir": str(work / "vllm"),
-        "llamacpp_image": "strix-opencode-llama-server:latest", "llamacpp_image_pull": "never",
-        "llamacpp_devices": [], "llamacpp_device_groups": ["video"], "llamacpp_models_dir": str(work / "models"),
-        "llamacpp_reviewer_gguf": "smollm2.gguf", "llamacpp_utility_gguf": "smollm2.gguf",
-        "llamacpp_reviewer_ctx": 2048, "llamacpp_utility_ctx": 1024,
-        "llamacpp_reviewer_threads": 1, "llamacpp_utility_threads": 1,
+        "strix_stack_name": STACK, "strix_network_mode": "host", "stack_image_pull": "never",
+        "strix_images": {"vllm": "strix-opencode-vllm-standin:latest",
+                         "llamacpp": "strix-opencode-llama-server:latest",
+                         "llamacpp_rocm": "strix-opencode-llama-server:latest"},
+        "strix_gpu_devices": {"vllm": [], "vulkan": [], "rocm": []}, "strix_gpu_groups": ["video"],
+        "strix_hf_home": str(work / "hf"), "strix_vllm_cache_dir": str(work / "vllm"), "strix_os_reserve_mb": 0,
+        "strix_tiers": {
+            "orch": {"vllm": {"model": {"path": str(work / "models" / STANDIN_MODELS[0])}, "gpu_util": 0.3}},
+            "coder": {"vllm": {"model": {"path": str(work / "models" / STANDIN_MODELS[1])}, "gpu_util": 0.5}},
+            "reviewer": {"model": {"path": str(work / "models" / "smollm2.gguf")}, "context": 2048, "output": 512,
+                         "llamacpp": llama},
+            "utility": {"model": {"path": str(work / "models" / "smollm2.gguf")}, "context": 1024, "output": 512,
+                        "llamacpp": llama},
+        },
     }
     remove_stack()
     try:
@@ -85,10 +96,11 @@ def main():
         gaps = []
         for run in range(args.runs):
             load = 3 + run * 0.1
-            variables = dict(base, strix_mode="gpu", strix_tier_enable={"coder": False},
-                             vllm_orch_env={"STANDIN_LOAD_SECONDS": load})
-            _start, end, _changed = playbook(work, variables, ["vllm"])
-            log = subprocess.run(["docker", "logs", "-t", "%s-vllm-orch" % STACK], stdout=subprocess.PIPE,
+            tiers = dict(base["strix_tiers"], orch=dict(base["strix_tiers"]["orch"],
+                                                        env={"STANDIN_LOAD_SECONDS": load}))
+            variables = dict(base, strix_mode="gpu", strix_tier_enable={"coder": False}, strix_tiers=tiers)
+            _start, end, _changed = playbook(work, variables, ["plan", "stack"])
+            log = subprocess.run(["docker", "logs", "-t", "%s-orch" % STACK], stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, check=True).stdout
             ready = [line for line in log.splitlines() if "model loaded, ready" in line]
             if not ready:
@@ -101,10 +113,10 @@ def main():
         # 2. no-change converge of full mode.
         remove_stack()
         full = dict(base, strix_mode="full")
-        _start, _end, changed = playbook(work, full, ["vllm", "llamacpp"])
+        _start, _end, changed = playbook(work, full, ["plan", "stack"])
         times = []
         for _run in range(args.runs):
-            start, end, changed = playbook(work, full, ["vllm", "llamacpp"])
+            start, end, changed = playbook(work, full, ["plan", "stack"])
             if changed:
                 sys.exit("a converged full stack reported %d changes" % changed)
             times.append(end - start)

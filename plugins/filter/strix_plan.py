@@ -125,8 +125,8 @@ class _Planner:
             for key in sorted(set(layer) - set(COMMON_KEYS) - set(ENGINES)):
                 self.problem("%s.%s: unknown setting %r (settings: %s; engine sections: %s)", where, tier, key,
                              ", ".join(COMMON_KEYS), ", ".join(ENGINES))
-            common = dict((k, v) for k, v in layer.items() if k in COMMON_KEYS and k not in ("engine", "device",
-                                                                                           "backend"))
+            common = dict((k, v) for k, v in layer.items()
+                          if k in COMMON_KEYS and k not in ("engine", "device", "backend"))
             merged = _merge(merged, common)
             section = layer.get(engine) or {}
             if not isinstance(section, dict):
@@ -242,8 +242,10 @@ class _Planner:
             env = {"HF_HOME": "/root/.cache/huggingface", "VLLM_CACHE_ROOT": "/root/.cache/vllm", "HF_HUB_OFFLINE": "1"}
             devices = list(gpu_devices.get("vllm", []))
             entrypoint = ["vllm"]
-            healthcheck = ["CMD", "python3", "-c", "import urllib.request; urllib.request.urlopen("
-                           "'http://%s:%d/health', timeout=5)" % (_loopback(bind), s["port"])]
+            healthcheck = ["CMD", "python3", "-c",
+                           "import http.client, sys; c = http.client.HTTPConnection('%s', %d, timeout=5); "
+                           "c.request('GET', '/health'); sys.exit(c.getresponse().status != 200)"
+                           % (_loopback(bind), s["port"])]
         else:
             gpu = s["device"] == "gpu"
             image = images.get("llamacpp_rocm" if gpu and s.get("backend") == "rocm" else "llamacpp")
@@ -352,14 +354,14 @@ def _ledger(planner, tiers, facts):
     verdict = "fits" if total <= ram else ("swap" if total <= ram + swap else "over")
     lines = ["%-9s %-9s %-4s %10s  %s" % ("tier", "engine", "on", "memory", "what")]
     for row in rows:
-        lines.append("%-9s %-9s %-4s %6.1f GiB  %s" % (row["tier"], row["engine"], row["device"], row["mb"] / 1024.0,
-                                                     row["what"]))
+        lines.append("%-9s %-9s %-4s %6.1f GiB  %s"
+                     % (row["tier"], row["engine"], row["device"], row["mb"] / 1024.0, row["what"]))
     lines.append("%-9s %-9s %-4s %6.1f GiB  against RAM %.1f GiB + swap %.1f GiB: %s" % (
         "total", "", "", total / 1024.0, ram / 1024.0, swap / 1024.0,
         {"fits": "fits in RAM", "swap": "fits only with swap", "over": "more than RAM and swap"}[verdict]))
     if gpu_mb:
-        lines.append("%-9s %-9s %-4s %6.1f GiB  against GPU memory %.1f GiB" % ("gpu", "", "", gpu_total / 1024.0,
-                                                                               int(gpu_mb) / 1024.0))
+        lines.append("%-9s %-9s %-4s %6.1f GiB  against GPU memory %.1f GiB"
+                     % ("gpu", "", "", gpu_total / 1024.0, int(gpu_mb) / 1024.0))
     return {"rows": rows, "total_mb": total, "gpu_total_mb": gpu_total, "ram_mb": ram, "swap_mb": swap,
             "gpu_mb": gpu_mb, "verdict": verdict, "table": lines}
 
@@ -373,20 +375,24 @@ def strix_plan(description, facts=None):
     planner.check_stack()
     checks = dict((c["path"], c) for c in facts.get("models") or [])
     tiers = []
+    utils = []  # (tier, gpu_util) of every vLLM tier with a valid share, a tier with other problems too
     for tier, placement in _ordered(planner.enabled()):
         settings = planner.settings(tier, placement)
         before = len(planner.problems)
-        planner.check_tier(tier, settings)
-        model = planner.model(tier, settings) if len(planner.problems) == before else None
+        model = planner.model(tier, settings) if planner.check_tier(tier, settings) else None
+        if model is not None:
+            found = checks.get(model["path"], {})
+            model["size"] = found.get("size")
+            model["would_download"] = int(found.get("would_download") or 0)
+            model["reason"] = found.get("reason", "")
+            if model["source"] == "local" and found and not found.get("exists"):
+                planner.problem("strix_tiers.%s.model.path: %s is not on the box", tier, model["path"])
+        util = _number(settings.get("gpu_util"))
+        if settings.get("engine") == "vllm" and util is not None and 0 < util <= 1:
+            utils.append((tier, util))
         if model is None or len(planner.problems) > before:
-            # A tier with a bad setting gets no command line or ledger row; its problems are reported.
+            # A tier with a problem gets no command line or ledger row; all its problems are reported.
             continue
-        found = checks.get(model["path"], {})
-        model["size"] = found.get("size")
-        model["would_download"] = int(found.get("would_download") or 0)
-        model["reason"] = found.get("reason", "")
-        if model["source"] == "local" and found and not found.get("exists"):
-            planner.problem("strix_tiers.%s.model.path: %s is not on the box", tier, model["path"])
         try:
             box = planner.container(tier, settings, model)
         except (KeyError, TypeError, ValueError) as exc:
@@ -406,11 +412,10 @@ def strix_plan(description, facts=None):
     for port, names in sorted(ports.items()):
         if len(names) > 1:
             planner.problem("strix_tiers: %s all listen on port %d", " and ".join(names), port)
-    vllm_tiers = [t for t in tiers if t["engine"] == "vllm"]
-    utils = [_number(t["settings"].get("gpu_util")) or 0 for t in vllm_tiers]
-    if sum(utils) > 1.0:
+    if sum(util for _tier, util in utils) > 1.0:
         planner.problem("%s = %.2f, more than 1.0: the vLLM tiers share one GPU's memory",
-                        " + ".join("strix_tiers.%s.gpu_util" % t["tier"] for t in vllm_tiers), sum(utils))
+                        " + ".join("strix_tiers.%s.gpu_util" % tier for tier, _util in utils),
+                        sum(util for _tier, util in utils))
 
     ledger = _ledger(planner, tiers, facts)
     if ledger["verdict"] == "over" and description.get("memory_budget_enforce", True):

@@ -8,8 +8,9 @@ import docker
 import pytest
 
 STACK = "molecule-stack"
-VLLM = {"orch": (8001, "Qwen/Qwen2.5-14B-Instruct", "hermes"),
-        "coder": (8002, "Qwen/Qwen3-Coder-30B-A3B-Instruct", "qwen3_coder")}
+# A local model directory is served under its own name (a hub model under its repository id).
+VLLM = {"orch": (8001, "Qwen2.5-14B-Instruct", "hermes"),
+        "coder": (8002, "Qwen3-Coder-30B-A3B-Instruct", "qwen3_coder")}
 LLAMA = {"reviewer": (8011, "smollm2-reviewer"), "utility": (8012, "smollm2-utility")}
 
 

@@ -190,8 +190,9 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
     ({"mode": "cpu", "tiers": {"reviewer": {"llamacpp": {"kv_bytes_per_token": 10 ** 9}}}}, {},
      "more than RAM and swap"),
     ({"mode": "gpu-llamacpp"}, {"gpu_mb": 1024}, "the GPU tiers need"),
-    ({"mode": "cpu"}, {"free_bytes": 1, "models": [{"path": "/srv/strix/models/qwen2.5-3b-instruct-q4_k_m.gguf",
-                                                     "exists": False, "would_download": GIB, "reason": "not on the box"}]},
+    ({"mode": "cpu"}, {"free_bytes": 1, "models": [
+        {"path": "/srv/strix/models/qwen2.5-3b-instruct-q4_k_m.gguf",
+         "exists": False, "would_download": GIB, "reason": "not on the box"}]},
      "the models do not fit in /srv/strix/models"),
 ])
 def test_every_problem_names_its_variable(over, facts, message):
@@ -201,6 +202,16 @@ def test_every_problem_names_its_variable(over, facts, message):
 def test_all_problems_come_in_one_plan():
     problems = plan(tiers={"orch": {"port": 0}, "coder": {"output": 0}}, bind_address="x")["problems"]
     assert len(problems) >= 3
+
+
+def test_a_tier_with_one_problem_is_still_checked_for_the_others():
+    # The coder's FP8 KV cache must not hide its missing model or its share of the GPU.
+    facts = {"models": [{"path": "/no/such/model", "exists": False}]}
+    problems = plan(facts=facts, tiers={"orch": {"vllm": {"gpu_util": 0.6}}, "coder": {
+        "vllm": {"gpu_util": 0.5, "kv_cache_dtype": "fp8", "model": {"path": "/no/such/model"}}}})["problems"]
+    assert any("strix_tiers.coder.kv_cache_dtype must be auto" in p for p in problems), problems
+    assert any("strix_tiers.coder.model.path: /no/such/model is not on the box" in p for p in problems), problems
+    assert any("strix_tiers.orch.gpu_util + strix_tiers.coder.gpu_util = 1.10" in p for p in problems), problems
 
 
 def test_meminfo():
