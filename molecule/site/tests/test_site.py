@@ -10,18 +10,28 @@ import pytest
 ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 
 
-def playbook(*args):
+def playbook(*args, env=None):
     """Run a playbook of the collection against the scenario's box, as molecule runs its own."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
            str(ROOT / "playbooks" / args[0])] + list(args[1:])
-    return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT,
+                          env=dict(os.environ, **(env or {})))
 
 
 def test_health_table_says_every_tier_is_healthy():
-    proc = playbook("health.yml")
+    # The json callback: the table's lines as the task printed them, without the display's wrapping.
+    proc = playbook("health.yml", env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
     assert proc.returncode == 0, proc.stdout[-2000:]
-    rows = [line for line in proc.stdout.splitlines() if "llamacpp" in line and "smollm2" in line]
-    assert len(rows) == 2 and all(" healthy " in row and " ms" in row for row in rows), rows
+    tasks = [task for play in json.loads(proc.stdout)["plays"] for task in play["tasks"]]
+    table = [task for task in tasks if task["task"]["name"] == "Show the health table"][0]
+    lines = list(table["hosts"].values())[0]["msg"]
+    assert lines[0].split() == ["tier", "engine", "on", "port", "model", "state", "latency"], lines
+    rows = dict((line.split()[0], line.split()) for line in lines[1:])
+    assert sorted(rows) == ["reviewer", "utility"], lines
+    for tier, served in (("reviewer", "smollm2-reviewer"), ("utility", "smollm2-utility")):
+        assert rows[tier][1:6] == ["llamacpp", "cpu", {"reviewer": "8011", "utility": "8012"}[tier], served,
+                                   "healthy"], lines
+        assert rows[tier][-1] == "ms" and float(rows[tier][-2]) > 0, lines
 
 
 def test_opencode_answers_through_the_default_agent_of_a_cpu_box(host):
