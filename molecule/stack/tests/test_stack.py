@@ -84,7 +84,7 @@ def test_gpu_tiers_join_the_device_groups_by_numeric_id(host, engine):
 
 def test_each_tier_carries_its_model_state_as_labels(engine):
     c = container(engine, "utility")
-    assert re.match(r"^\d+ bytes, modified [0-9.]+$", c.labels["org.strix-opencode.model-file"])
+    assert re.match(r"^\d+ bytes, modified [0-9.]+, inode \d+$", c.labels["org.strix-opencode.model-file"])
     assert c.labels["org.strix-opencode.tier"] == "utility" and c.labels["org.strix-opencode.port"] == "8012"
 
 
