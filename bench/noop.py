@@ -51,7 +51,7 @@ def site(tree, extra):
     if extra:
         cmd += ["-e", "@%s" % extra]
     if not (tree / "site.yml").exists():  # before the root site.yml
-        cmd[4] = "playbooks/site.yml"
+        cmd[3] = "playbooks/site.yml"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     box_before, start = box_seconds(), time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tree, check=False)

@@ -449,6 +449,8 @@ def strix_plan(description, facts=None):
     agents = description.get("plugin_agents") or {}
     orch = description.get("orch") or None
     opencode_problems = check_opencode(served, cloud, agents, orch)
+    if description.get("switching") and not orch:
+        opencode_problems.append("--tags switch_orch needs -e orch=local (or vllm) or -e orch=cloud")
     planner.problems.extend(opencode_problems)
     opencode = {}
     if not opencode_problems:

@@ -204,6 +204,11 @@ def test_all_problems_come_in_one_plan():
     assert len(problems) >= 3
 
 
+def test_the_switch_needs_a_choice():
+    assert "--tags switch_orch needs -e orch=local (or vllm) or -e orch=cloud" in plan(switching=True)["problems"]
+    assert plan(switching=True, orch="local")["problems"] == []
+
+
 def test_a_tier_with_one_problem_is_still_checked_for_the_others():
     # The coder's FP8 KV cache must not hide its missing model or its share of the GPU.
     facts = {"models": [{"path": "/no/such/model", "exists": False}]}
