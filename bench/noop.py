@@ -90,9 +90,10 @@ def main():
     print("converge before the runs: %d task results, %d changes" % (first["results"], first["changed"]))
     runs = [site(tree, extra) for _run in range(args.runs)]
     for number, run in enumerate(runs, 1):
+        figures = (number, run["results"], run["ok"], run["changed"], run["skipped"], run["wall"], run["controller"],
+                   run["box"])
         print("run %d: %d task results (ok %d incl. changed %d, skipped %d), %.1f s wall, controller %.1f CPU-s,"
-              " box %.1f CPU-s" % (number, run["results"], run["ok"], run["changed"], run["skipped"], run["wall"],
-                                  run["controller"], run["box"]))
+              " box %.1f CPU-s" % figures)
     if any(run["changed"] for run in runs):
         sys.exit("a no-op converge changed something")
     print("no-op converge of %s%s, median of %d: %d task results per box, %.1f s wall, %.1f CPU-s on the"
