@@ -8,21 +8,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.strix.opencode.plugins.plugin_utils.host_checks import HostCheckError, kernel_params
 
-PAGE = 4096
 
-
-def amdgpu_kernel_params(gib, iommu_off=True):
+def amdgpu_kernel_params(gib, iommu_off=True, driver="inbox", gttsize=False):
     """The parameters for a GPU that may use gib GiB of the unified memory, as an ordered list of strings.
 
-    amdgpu.gttsize is in MiB; ttm.pages_limit and ttm.page_pool_size count 4 KiB pages. 124 GiB gives the
-    values the Strix Halo toolboxes recommend: amdgpu.gttsize=126976 ttm.pages_limit=32505856.
+    ttm.pages_limit and ttm.page_pool_size count 4 KiB pages (GiB x 262144); with the DKMS driver the same
+    for amdttm first. amdgpu.gttsize (MiB, deprecated) only when asked for.
     """
-    if isinstance(gib, bool) or not isinstance(gib, int) or gib <= 0:
-        raise AnsibleFilterError("amdgpu_gpu_memory_gib must be a whole number of GiB above 0, got %r" % (gib,))
-    pages = gib * 1024 * 1024 * 1024 // PAGE
-    params = ["amd_iommu=off"] if iommu_off else []
-    return params + ["amdgpu.gttsize=%d" % (gib * 1024), "ttm.pages_limit=%d" % pages, "ttm.page_pool_size=%d" % pages]
+    try:
+        return kernel_params(gib, driver, iommu_off, gttsize)
+    except HostCheckError as error:
+        raise AnsibleFilterError(str(error))
 
 
 class FilterModule(object):
