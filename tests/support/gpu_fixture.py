@@ -78,9 +78,10 @@ def main():
     parser.add_argument("--booted", action="store_true")
     parser.add_argument("--cmdline-modules", nargs="*")
     parser.add_argument("--firmware", default="20260110.git0a1b2c3d-0ubuntu1")
+    parser.add_argument("--no-devices", action="store_true", help="no /dev/kfd and no render node")
     args = parser.parse_args()
     build(args.root, args.kernel, args.gtt_gib, args.driver, args.booted, args.cmdline_modules, args.vram_mib,
-          args.firmware)
+          args.firmware, not args.no_devices)
 
 
 if __name__ == "__main__":
