@@ -343,18 +343,22 @@ def _images_row(expect):
 
 def _models_row(probe, expect):
     local = set(expect.get("local_models") or [])
-    problems, count = [], 0
+    problems, hub, files = [], 0, 0
     for model in probe.get("models") or []:
-        count += 1
         if not model["exists"]:
             problems.append("%s is missing" % model["path"])
-        elif model["path"] not in local and not model["verified"]:
+        elif model["path"] in local:
+            files += 1
+        elif not model["verified"]:
             problems.append("%s is not verified: %s" % (model["path"], model["reason"]))
+        else:
+            hub += 1
     if problems:
         return _row("models", "fail", "; ".join(problems), _tag(expect, "models"))
-    if not count:
+    if not hub + files:
         return _row("models", "skip", "no model planned")
-    return _row("models", "ok", "%d model(s) on the box, each from the Hub verified by its download record" % count)
+    return _row("models", "ok", "%d from the Hub, each verified by its download record; %d local file(s) present"
+                % (hub, files))
 
 
 def tier_states(results):
@@ -483,12 +487,12 @@ def matrix(boxes):
     short = dict((c, c[:6]) for c in CHECKS)
     short.update({"inventory": "invent", "kernel_params": "params", "gpu_memory": "gpumem", "swappiness": "swpns", "opencode": "opencd"})
     width = max([len("box")] + [len(b) for b in boxes])
-    lines = [" ".join(["%-*s" % (width, "box")] + ["%-6s" % short[c] for c in CHECKS])]
+    lines = [" ".join(["%-*s" % (width, "box")] + ["%-6s" % short[c] for c in CHECKS]).rstrip()]
     for box in sorted(boxes):
         rows = boxes[box]
         if rows is None:
             lines.append("%-*s unreachable" % (width, box))
             continue
         status = dict((r["check"], r["status"]) for r in rows)
-        lines.append(" ".join(["%-*s" % (width, box)] + ["%-6s" % status.get(c, "-") for c in CHECKS]))
+        lines.append(" ".join(["%-*s" % (width, box)] + ["%-6s" % status.get(c, "-") for c in CHECKS]).rstrip())
     return lines
