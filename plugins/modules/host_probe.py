@@ -50,13 +50,13 @@ options:
     type: list
     elements: path
     default: []
-notes:
-  - Supports check mode (it only reads).
 attributes:
   check_mode:
     support: full
+    description: The module only reads; it behaves the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 """
 
 EXAMPLES = r"""

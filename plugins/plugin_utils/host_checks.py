@@ -464,7 +464,7 @@ def opencode_problems(config, tiers):
     for where, ref in refs:
         if not ref:
             continue
-        provider, _, model = str(ref).partition("/")
+        provider, model = (str(ref).split("/", 1) + [""])[:2]
         if provider not in providers:
             problems.append("%s names provider %s, which is not configured" % (where, provider))
         elif model not in ((providers[provider] or {}).get("models") or {}):

@@ -21,6 +21,8 @@ BAD_INPUT = [
     ("amdgpu", {"amdgpu_gpu_memory_gib": 512}, "amdgpu_gpu_memory_gib"),
     ("amdgpu", {"amdgpu_gpu_memory_gib": 12.5}, "amdgpu_gpu_memory_gib"),
     ("amdgpu", {"amdgpu_supported_releases": ["noble"]}, "amdgpu_supported_releases"),
+    ("amdgpu", {"amdgpu_driver": "radeon"}, "amdgpu_driver"),
+    ("amdgpu", {"amdgpu_probe_root": "fixture/box"}, "amdgpu_probe_root"),
     ("docker", {"docker_users": ["no-such-docker-user"]}, "docker_users"),
     ("docker", {"docker_repo_url": "download.docker.com"}, "docker_repo_url"),
     ("docker", {"docker_source": "snap"}, "docker_source"),

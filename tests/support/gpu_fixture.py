@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write a fixture tree of a Strix Halo box's kernel and hardware files, for tests (there is no GPU here).
 
 The tree is what strix.opencode.host_probe reads under its root: proc/sys/kernel/osrelease, proc/cmdline,
@@ -69,7 +68,7 @@ def build(root, kernel, gtt_gib, driver="inbox", booted=True, cmdline_modules=No
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("root")
     parser.add_argument("--kernel", required=True)
     parser.add_argument("--gtt-gib", type=float, required=True)

@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from ansible_collections.strix.opencode.plugins.modules import host_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
