@@ -43,6 +43,8 @@ up() {
   ansible-playbook -i inventory/demo.yml site.yml --skip-tags amdgpu,docker
   echo
   ansible-playbook -i inventory/demo.yml playbooks/health.yml | sed -n '/Show the health table/,/^$/p'
+  echo "== doctor.yml: the box against what the collection made it (read-only) =="
+  ansible-playbook -i inventory/demo.yml playbooks/doctor.yml | sed -n "/Show the box's rows/,/^\$/p"
   echo "== one answer from each tier =="
   for tier in reviewer:8011:smollm2-reviewer utility:8012:smollm2-utility; do
     IFS=: read -r label port model <<<"$tier"
