@@ -124,6 +124,9 @@ def test_parameter_rows(tmp_path):
     assert rows_of(probe, gttsize=True)["kernel_params"]["status"] == "ok"
     assert rows_of(probe_of(tmp_path), gttsize=True)["kernel_params"]["status"] == "fail"  # asked, not on the line
     assert rows_of(probe_of(tmp_path), gpu_memory_gib=None)["kernel_params"]["status"] == "skip"
+    kept = rows_of(probe_of(tmp_path), iommu_off=False)["kernel_params"]
+    assert kept["status"] == "warn" and "it disables the NPU" in kept["detail"]
+    assert rows_of(probe_of(tmp_path, iommu_off=False), iommu_off=False)["kernel_params"]["status"] == "ok"
 
 
 def test_the_read_back_names_the_likely_cause(tmp_path):
