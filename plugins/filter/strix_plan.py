@@ -49,6 +49,16 @@ MODEL_KEYS = ("repo_id", "revision", "filename", "sha256", "allow_patterns", "ig
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 ADDRESS = re.compile(r"^[0-9a-fA-F.:]+$")
 MIB = 1024 * 1024
+# Image tags upstream no longer maintains, and what replaced them (kyuz0/amd-strix-halo-toolboxes): rocm-7.2 was
+# renamed rocm-7.2.1 .. 7.2.4 and on 2026-08-01 rocm-7.14 (7b5865e), so the old channel tags are frozen at a
+# llama.cpp from April 2026 without --load-mode; rocm7-nightlies became therock-nightly (6253346); the rocwmma
+# images were removed on 2026-01-10 (7839985).
+STALE_TAGS = {
+    "amd-strix-halo-toolboxes": dict(
+        [("rocm-7.2", "rocm-7.14"), ("rocm-7.2.1", "rocm-7.14"), ("rocm-7.2.2", "rocm-7.14"),
+         ("rocm-7.2.3", "rocm-7.14"), ("rocm-7.2.4", "rocm-7.14"), ("rocm7-nightlies", "therock-nightly"),
+         ("rocm-6.4.4-rocwmma", "rocm-6.4.4"), ("rocm-7rc-rocwmma", "rocm-7.14")]),
+}
 
 
 def meminfo_mb(text):
@@ -293,6 +303,14 @@ class _Planner:
             self.problem("strix_network_mode must be host or container:<name>, got %r", network)
         if not ADDRESS.match(str(d.get("bind_address", ""))):
             self.problem("strix_bind_address must be an IP address, got %r", d.get("bind_address"))
+        for key, image in sorted((d.get("images") or {}).items()):
+            name, _sep, tag = str(image).partition("@")[0].rpartition(":")
+            if "/" in tag or not name:
+                continue
+            replacement = STALE_TAGS.get(name.rsplit("/", 1)[-1], {}).get(tag)
+            if replacement:
+                self.problem("strix_images.%s: the tag %s of %s is no longer maintained upstream (frozen, or removed); "
+                             "use %s:%s", key, tag, name, name, replacement)
         for key, var in (("models_dir", "strix_models_dir"), ("hf_home", "strix_hf_home"),
                          ("vllm_cache_dir", "strix_vllm_cache_dir")):
             if not posixpath.isabs(str(d.get(key, ""))):

@@ -184,6 +184,11 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
     ({"mode": "cpu", "tiers": {"utility": {"model": {"path": "/no/x.gguf"}}}},
      {"models": [{"path": "/no/x.gguf", "exists": False}]}, "strix_tiers.utility.model.path: /no/x.gguf is not on the box"),
     ({"bind_address": "localhost"}, {}, "strix_bind_address must be an IP address"),
+    ({"images": dict(DEFAULTS["strix_images"], llamacpp_rocm="docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2")}, {},
+     "strix_images.llamacpp_rocm: the tag rocm-7.2 of docker.io/kyuz0/amd-strix-halo-toolboxes is no longer maintained "
+     "upstream (frozen, or removed); use docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.14"),
+    ({"images": dict(DEFAULTS["strix_images"], llamacpp="kyuz0/amd-strix-halo-toolboxes:rocm-6.4.4-rocwmma")}, {},
+     "use kyuz0/amd-strix-halo-toolboxes:rocm-6.4.4"),
     ({"stack_name": "a b"}, {}, "strix_stack_name must be letters"),
     ({"orch": "sideways"}, {}, "orch must be cloud or local (vllm), got 'sideways'"),
     ({"orch": "cloud"}, {}, "orch=cloud needs strix_cloud_planner.model"),
@@ -197,6 +202,12 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
 ])
 def test_every_problem_names_its_variable(over, facts, message):
     assert any(message in p for p in plan(facts=facts, **over)["problems"]), plan(facts=facts, **over)["problems"]
+
+
+def test_current_and_pinned_images_are_not_stale():
+    assert plan()["problems"] == []
+    pinned = "registry:5000/kyuz0/amd-strix-halo-toolboxes@sha256:" + "ab" * 32
+    assert plan(images=dict(DEFAULTS["strix_images"], llamacpp=pinned))["problems"] == []
 
 
 def test_all_problems_come_in_one_plan():
