@@ -357,8 +357,9 @@ def _models_row(probe, expect):
         return _row("models", "fail", "; ".join(problems), _tag(expect, "models"))
     if not hub + files:
         return _row("models", "skip", "no model planned")
-    return _row("models", "ok", "%d from the Hub, each verified by its download record; %d local file(s) present"
-                % (hub, files))
+    parts = (["%d from the Hub, each verified by its download record" % hub] if hub else []) + \
+        (["%d local model(s) present" % files] if files else [])
+    return _row("models", "ok", "; ".join(parts))
 
 
 def tier_states(results):
