@@ -31,13 +31,8 @@ options:
     type: list
     elements: path
     required: true
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+extends_documentation_fragment:
+  - strix.opencode.read_only
 """
 
 EXAMPLES = r"""

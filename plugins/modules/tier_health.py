@@ -67,13 +67,8 @@ options:
     description: When the tier is healthy, send a one-token chat completion and report its latency and answer.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+extends_documentation_fragment:
+  - strix.opencode.read_only
 seealso:
   - name: vLLM OpenAI-compatible server
     description: The C(/health) and C(/v1/models) endpoints vLLM serves.
