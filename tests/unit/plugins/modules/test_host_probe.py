@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ansible_collections.strix.opencode.plugins.modules import host_probe
@@ -85,7 +86,15 @@ def test_models_are_verified_by_their_download_records(tmp_path):
 
 def test_processes_are_found_by_name_with_their_arguments():
     child = subprocess.Popen(["sleep", "37.5"])
+    comm = "/proc/%d/comm" % child.pid
     try:
+        # Popen returns once the child is forked; wait for it to be running sleep before looking.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with open(comm) as handle:
+                if handle.read().strip() == "sleep":
+                    break
+            time.sleep(0.01)
         found = host_probe.read_processes(["sleep"])["sleep"]
     finally:
         child.kill()
