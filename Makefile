@@ -46,7 +46,7 @@ unit: collection
 molecule: collection images
 	bash tests/support/run-tests.sh molecule $(SCENARIO)
 
-## test: lint, yamllint, sanity, unit tests, then every molecule scenario; ends with "N passed, N failed"
+## test: lint, yamllint, sanity, unit tests, contract tests (the real vLLM and llama-server), then every molecule scenario; ends with "N passed, N failed"
 test: collection images
 	bash tests/support/run-tests.sh
 

@@ -73,7 +73,7 @@ def inventory(names):
                          "llamacpp_rocm": "strix-opencode-llama-server:latest"},
         "stack_image_pull": "never", "strix_os_reserve_mb": 0, "opencode_install_cli": False,
         "strix_tiers": dict((tier, {"model": {"path": str(WORK / "models" / "smollm2.gguf")}, "context": 1024,
-                                    "output": 512, "llamacpp": {"threads": 1, "kv_bytes_per_token": 23040}})
+                                    "output": 512, "llamacpp": {"threads": 1}})
                             for tier in ("reviewer", "utility")),
     }
     path = WORK / "inventory.json"

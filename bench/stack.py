@@ -73,7 +73,7 @@ def main():
     for name in STANDIN_MODELS:  # a config.json is all the vLLM stand-in reads
         (work / "models" / name).mkdir(parents=True)
         (work / "models" / name / "config.json").write_text('{"architectures": ["Qwen2ForCausalLM"]}')
-    llama = {"threads": 1, "kv_bytes_per_token": 23040}
+    llama = {"threads": 1}
     base = {
         "strix_stack_name": STACK, "strix_network_mode": "host", "stack_image_pull": "never",
         "strix_images": {"vllm": "strix-opencode-vllm-standin:latest",

@@ -15,10 +15,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import posixpath
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import catalog_facts
 from ansible_collections.strix.opencode.plugins.plugin_utils.opencode_config import (
     TIERS, check as check_opencode, opencode_layout)
 
@@ -42,9 +44,13 @@ PRESETS = {
 TIER_HOME = {"orch": ("vllm", "gpu", None), "coder": ("vllm", "gpu", None),
              "reviewer": ("llamacpp", "cpu", None), "utility": ("llamacpp", "cpu", None)}
 COMMON_KEYS = ("engine", "device", "backend", "title", "port", "context", "output", "parallel", "model",
-               "served_name", "extra_args", "env", "health_timeout")
-ENGINE_KEYS = {"vllm": ("gpu_util", "kv_cache_dtype", "tool_call_parser"),
-               "llamacpp": ("threads", "kv_bytes_per_token")}
+               "served_name", "extra_args", "env", "health_timeout", "rope_scaling", "kv_bytes_per_token")
+ENGINE_KEYS = {"vllm": ("gpu_util", "kv_cache_dtype", "tool_call_parser", "attention_backend"),
+               "llamacpp": ("threads",)}
+ROPE_SCALING = ("yarn",)
+# The most of the GPU memory the vLLM tiers may take together: upstream's launcher caps a share at 0.90
+# ("0.95 often leads to OOM at startup on Strix Halo APUs", kyuz0/amd-strix-halo-vllm-toolboxes start_vllm.py).
+MAX_TOTAL_SHARE = 0.90
 MODEL_KEYS = ("repo_id", "revision", "filename", "sha256", "allow_patterns", "ignore_patterns", "path")
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 ADDRESS = re.compile(r"^[0-9a-fA-F.:]+$")
@@ -173,6 +179,12 @@ class _Planner:
             self.problem("%s.extra_args must be a list of strings, got %r", where, s.get("extra_args"))
         if not isinstance(s.get("env", {}), dict):
             self.problem("%s.env must be a dictionary, got %r", where, s.get("env"))
+        if s.get("rope_scaling") not in (None, "") + ROPE_SCALING:
+            self.problem("%s.rope_scaling must be one of %s (or unset), got %r", where, ", ".join(ROPE_SCALING),
+                         s.get("rope_scaling"))
+        if s.get("kv_bytes_per_token") is not None and not _is_int(s.get("kv_bytes_per_token"), 1):
+            self.problem("%s.kv_bytes_per_token must be a whole number above 0 (or unset: the model's metadata "
+                         "gives it), got %r", where, s.get("kv_bytes_per_token"))
         if s["engine"] == "vllm":
             util = _number(s.get("gpu_util"))
             if util is None or not 0 < util <= 1:
@@ -182,10 +194,11 @@ class _Planner:
                              "strix_allow_kv_cache_dtype to override", where, s.get("kv_cache_dtype"))
             if not s.get("tool_call_parser"):
                 self.problem("%s.tool_call_parser must name vLLM's tool-call parser for the model", where)
-        else:
-            for key in ("threads", "kv_bytes_per_token"):
-                if not _is_int(s.get(key), 1):
-                    self.problem("%s.%s must be a whole number above 0, got %r", where, key, s.get(key))
+            if not isinstance(s.get("attention_backend", ""), str):
+                self.problem("%s.attention_backend must name a vLLM attention backend (or be empty: vLLM "
+                             "chooses), got %r", where, s.get("attention_backend"))
+        elif not _is_int(s.get("threads"), 1):
+            self.problem("%s.threads must be a whole number above 0, got %r", where, s.get("threads"))
         return True
 
     def model(self, tier, s):
@@ -230,8 +243,48 @@ class _Planner:
             self.problem("%s.sha256 must be 64 hexadecimal digits, got %r", where, model["sha256"])
         return model
 
+    # ---- what the model says of itself -------------------------------------------------------------------
+    def model_info(self, tier, s, model, box_facts):
+        """The tier's model figures: the model's own (read on the box), else the catalog's, else None; with the
+        context the tier gets, any rope scaling it needs, and its KV cache bytes per token."""
+        where = "strix_tiers.%s" % tier
+        unreadable = (box_facts or {}).get("error")
+        box_facts = None if unreadable else box_facts
+        info = dict(box_facts, source="box") if box_facts else catalog_facts(
+            dict(model, filename=model.get("filename") or (posixpath.basename(model["path"])
+                                                           if model["kind"] == "file" else "")))
+        info = info or {"source": None}
+        name = model.get("repo_id") or model["path"]
+        trained = info.get("context_length") if _is_int(info.get("context_length"), 1) else None
+        said = "its config.json's max_position_embeddings" if info.get("format") == "hf" else \
+            "its GGUF metadata's context_length"
+        override = _context_override(s.get("extra_args") or []) if s["engine"] == "llamacpp" else None
+        if override:
+            trained, said = override, "--override-kv in %s.extra_args" % where
+        rope = None
+        if trained and s["context"] > trained:
+            if s.get("rope_scaling") != "yarn":
+                self.problem("%s.context %d is above the %d tokens %s was trained for (%s); lower it to %d, or set "
+                             "%s.rope_scaling: yarn to stretch the model with YaRN", where, s["context"], trained, name,
+                             said, trained, where)
+            else:
+                rope = {"type": "yarn", "factor": round(s["context"] / float(trained), 4), "original": trained}
+        hand = s.get("kv_bytes_per_token")
+        kv = info.get("kv_bytes_per_token")
+        if kv and hand and hand != kv:
+            self.problem("%s.kv_bytes_per_token %d differs from the %d bytes per token that %s's own figures give "
+                         "(%d layers x %d KV heads x %d+%d x %d bytes); remove the setting", where, hand, kv, name,
+                         info.get("layers"), info.get("kv_heads"), info.get("key_length"), info.get("value_length"),
+                         kv // max(1, info["layers"] * info["kv_heads"] * (info["key_length"] + info["value_length"])))
+        return {"source": info.get("source"), "unreadable": unreadable, "trained_context": trained, "rope": rope,
+                "kv_bytes_per_token": kv or hand or None, "kv_source": "model" if kv else ("setting" if hand else None),
+                # the files' own size (on the box, or the Hub's) before the catalog's
+                "weights_bytes": (info.get("weights_bytes") if info.get("source") == "box" else None) or
+                model.get("size") or info.get("weights_bytes"),
+                "architecture": info.get("architecture")}
+
     # ---- the containers ---------------------------------------------------------------------------------
-    def container(self, tier, s, model):
+    def container(self, tier, s, model, info):
         d = self.d
         bind = d.get("bind_address", "127.0.0.1")
         name = "%s-%s" % (d.get("stack_name"), tier)
@@ -247,9 +300,22 @@ class _Planner:
                        "--max-model-len", str(s["context"]), "--kv-cache-dtype", s.get("kv_cache_dtype", "auto"),
                        "--max-num-seqs", str(s["parallel"]), "--enable-prefix-caching",
                        "--enable-auto-tool-choice", "--tool-call-parser", s["tool_call_parser"]]
+            if s.get("attention_backend", "TRITON_ATTN"):
+                command += ["--attention-backend", s.get("attention_backend", "TRITON_ATTN")]
+            if info["rope"]:
+                # vLLM 0.33 derives the longest context from max_position_embeddings alone; a YaRN entry does not
+                # raise it, so the override raises both.
+                command += ["--hf-overrides", json.dumps({
+                    "rope_scaling": {"rope_type": "yarn", "factor": info["rope"]["factor"],
+                                     "original_max_position_embeddings": info["rope"]["original"]},
+                    "max_position_embeddings": s["context"]}, sort_keys=True, separators=(",", ":"))]
             volumes = ["%s:/root/.cache/huggingface" % d.get("hf_home"), "%s:/root/.cache/vllm" % d.get("vllm_cache_dir"),
-                       "%s:%s:ro" % (model["path"], mount)]
-            env = {"HF_HOME": "/root/.cache/huggingface", "VLLM_CACHE_ROOT": "/root/.cache/vllm", "HF_HUB_OFFLINE": "1"}
+                       "%s:/opt/triton_cache" % d.get("triton_cache_dir"), "%s:%s:ro" % (model["path"], mount)]
+            # The image's /etc/profile.d (skipped by an entrypoint that is not a login shell) and its launcher's
+            # defaults, then the stack's strix_vllm_env; the tier's env goes on top below.
+            env = dict((str(k), str(v)) for k, v in (d.get("vllm_env") or {}).items())
+            env.update({"HF_HOME": "/root/.cache/huggingface", "VLLM_CACHE_ROOT": "/root/.cache/vllm",
+                        "HF_HUB_OFFLINE": "1", "TRITON_CACHE_DIR": "/opt/triton_cache"})
             devices = list(gpu_devices.get("vllm", []))
             entrypoint = ["vllm"]
             healthcheck = ["CMD", "python3", "-c",
@@ -266,12 +332,16 @@ class _Planner:
             command += [] if gpu else ["-dev", "none"]
             command += ["--alias", served, "--host", bind, "--port", str(s["port"])] + list(d.get("load_args") or [])
             command += ["--flash-attn", "on"] if gpu else []
+            if info["rope"]:
+                command += ["--rope-scaling", "yarn", "--rope-scale", "%g" % info["rope"]["factor"],
+                            "--yarn-orig-ctx", str(info["rope"]["original"])]
             volumes = ["%s:%s:ro" % (posixpath.dirname(model["path"]), mount)]
             env = {}
             devices = list(gpu_devices.get(s.get("backend") or "vulkan", [])) if gpu else []
             entrypoint = ["llama-server"]
-            healthcheck = ["CMD", "curl", "-fsS", "-o", "/dev/null", "http://%s:%d/health" % (_loopback(bind),
-                                                                                              s["port"])]
+            # The ROCm images are fedora-minimal without curl or python: bash's /dev/tcp, which every image has.
+            healthcheck = ["CMD", "bash", "-c", "exec 3<>/dev/tcp/%s/%d && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 "
+                           "&& head -n 1 <&3 | grep -q ' 200 '" % (_loopback(bind), s["port"])]
         if not image:
             self.problem("strix_images has no image for %s tiers (tier %s)", s["engine"], tier)
         env.update(dict((str(k), str(v)) for k, v in (s.get("env") or {}).items()))
@@ -311,10 +381,24 @@ class _Planner:
             if replacement:
                 self.problem("strix_images.%s: the tag %s of %s is no longer maintained upstream (frozen, or removed); "
                              "use %s:%s", key, tag, name, name, replacement)
+        if not isinstance(d.get("vllm_env", {}), dict):
+            self.problem("strix_vllm_env must be a dictionary of environment variables, got %r", d.get("vllm_env"))
+        if not _is_int(d.get("vllm_activation_reserve_mb", 0), 0):
+            self.problem("strix_vllm_activation_reserve_mb must be a whole number of MiB (0 or more), got %r",
+                         d.get("vllm_activation_reserve_mb"))
         for key, var in (("models_dir", "strix_models_dir"), ("hf_home", "strix_hf_home"),
-                         ("vllm_cache_dir", "strix_vllm_cache_dir")):
+                         ("vllm_cache_dir", "strix_vllm_cache_dir"), ("triton_cache_dir", "strix_triton_cache_dir")):
             if not posixpath.isabs(str(d.get(key, ""))):
                 self.problem("%s must be an absolute path, got %r", var, d.get(key))
+
+
+def _context_override(args):
+    """The trained context a llama.cpp command line overrides (--override-kv <arch>.context_length=int:N)."""
+    for flag, value in zip(args, args[1:]):
+        match = re.match(r"^[a-z0-9_]+\.context_length=int:(\d+)$", value) if flag == "--override-kv" else None
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def _loopback(bind):
@@ -344,26 +428,42 @@ def _ordered(placed):
     return sorted(placed.items(), key=lambda item: (item[1][1] != "gpu", TIERS.index(item[0])))
 
 
+def _gib(mb):
+    return "%.1f GiB" % (mb / 1024.0)
+
+
 def _ledger(planner, tiers, facts):
-    """Memory rows per tier, totals against RAM + swap and, for the GPU tiers, against GPU memory."""
+    """Memory rows per tier from the models' own figures, totals against RAM + swap and, for the GPU tiers,
+    against the GPU memory the box reports; each vLLM tier's share checked against what it must hold."""
     ram, swap = int(facts.get("ram_mb") or 0), int(facts.get("swap_mb") or 0)
-    gpu_mb = facts.get("gpu_mb")
+    gpu_mb = int(facts.get("gpu_mb") or 0) or None
     reserve = int(planner.d.get("os_reserve_mb") or 0)
+    activations = int(planner.d.get("vllm_activation_reserve_mb") or 0)
     rows = []
     for tier in tiers:
-        s, model = tier["settings"], tier["model"]
+        s, info = tier["settings"], tier["facts"]
+        weights = int(info["weights_bytes"]) // MIB if info.get("weights_bytes") else None
+        tokens = s["context"] * s["parallel"]
+        kv = tokens * int(info["kv_bytes_per_token"]) // MIB if info.get("kv_bytes_per_token") else None
+        parts = "%s weights + %s KV (%d tokens x %d)" % (_gib(weights) if weights is not None else "unknown",
+                                                         _gib(kv) if kv is not None else "unknown", s["context"],
+                                                         s["parallel"])
+        row = {"tier": tier["tier"], "engine": s["engine"], "device": s["device"], "weights_mb": weights,
+               "kv_mb": kv}
         if s["engine"] == "vllm":
-            base, base_name = (int(gpu_mb), "GPU memory") if gpu_mb else (ram, "RAM (GPU memory not reported)")
-            mb = int(float(s["gpu_util"]) * base)
-            what = "%s of %s (weights + KV cache): %s" % (s["gpu_util"], base_name, tier["served_name"])
+            base = gpu_mb or ram
+            need = (weights or 0) + (kv or 0) + activations
+            row.update(share=s["gpu_util"], mb=int(float(s["gpu_util"]) * base), need_mb=need,
+                       need="its weights (%s), KV cache (%s for %d tokens x %d) and activations (%s) need" % (
+                           _gib(weights or 0), _gib(kv or 0), s["context"], s["parallel"], _gib(activations)),
+                       min_share=-(-need * 100 // base) / 100.0 if base else 0)
+            row["what"] = "%s of %s: %s + %s activations%s" % (
+                s["gpu_util"], "GPU memory" if gpu_mb else "RAM (no GPU memory reported)", parts, _gib(activations),
+                "" if gpu_mb else ", share not checked")
+            row["short_mb"] = bool(gpu_mb and weights is not None and kv is not None and row["mb"] < need)
         else:
-            size = model.get("size")
-            kv_mb = s["context"] * s["parallel"] * s["kv_bytes_per_token"] // MIB
-            mb = (int(size) // MIB if size else 0) + kv_mb
-            what = "%s weights + %.1f GiB KV (%d tokens x %d)" % (
-                ("%.1f GiB" % (int(size) / 1024.0 ** 3)) if size else "size unknown", kv_mb / 1024.0,
-                s["context"], s["parallel"])
-        rows.append({"tier": tier["tier"], "engine": s["engine"], "device": s["device"], "mb": mb, "what": what})
+            row.update(mb=(weights or 0) + (kv or 0), what=parts)
+        rows.append(row)
     if reserve:
         rows.append({"tier": "host", "engine": "-", "device": "cpu", "mb": reserve, "what": "reserve for the OS "
                      "(strix_os_reserve_mb)"})
@@ -379,7 +479,7 @@ def _ledger(planner, tiers, facts):
         {"fits": "fits in RAM", "swap": "fits only with swap", "over": "more than RAM and swap"}[verdict]))
     if gpu_mb:
         lines.append("%-9s %-9s %-4s %6.1f GiB  against GPU memory %.1f GiB"
-                     % ("gpu", "", "", gpu_total / 1024.0, int(gpu_mb) / 1024.0))
+                     % ("gpu", "", "", gpu_total / 1024.0, gpu_mb / 1024.0))
     return {"rows": rows, "total_mb": total, "gpu_total_mb": gpu_total, "ram_mb": ram, "swap_mb": swap,
             "gpu_mb": gpu_mb, "verdict": verdict, "table": lines}
 
@@ -397,6 +497,7 @@ def strix_plan(description, facts=None):
     for tier, placement in _ordered(planner.enabled()):
         settings = planner.settings(tier, placement)
         before = len(planner.problems)
+        info = None
         model = planner.model(tier, settings) if planner.check_tier(tier, settings) else None
         if model is not None:
             found = checks.get(model["path"], {})
@@ -405,6 +506,8 @@ def strix_plan(description, facts=None):
             model["reason"] = found.get("reason", "")
             if model["source"] == "local" and found and not found.get("exists"):
                 planner.problem("strix_tiers.%s.model.path: %s is not on the box", tier, model["path"])
+            if not planner.problems[before:]:
+                info = planner.model_info(tier, settings, model, (facts.get("model_facts") or {}).get(model["path"]))
         util = _number(settings.get("gpu_util"))
         if settings.get("engine") == "vllm" and util is not None and 0 < util <= 1:
             utils.append((tier, util))
@@ -412,7 +515,7 @@ def strix_plan(description, facts=None):
             # A tier with a problem gets no command line or ledger row; all its problems are reported.
             continue
         try:
-            box = planner.container(tier, settings, model)
+            box = planner.container(tier, settings, model, info)
         except (KeyError, TypeError, ValueError) as exc:
             planner.problem("strix_tiers.%s: cannot build its command line (%s)", tier, exc)
             continue
@@ -422,7 +525,7 @@ def strix_plan(description, facts=None):
                       "port": settings["port"], "context": settings["context"], "output": settings["output"],
                       "parallel": settings["parallel"], "health_timeout": settings["health_timeout"],
                       "served_name": box.pop("served_name"), "url": box.pop("url"), "model": model,
-                      "container": box, "settings": settings})
+                      "facts": info, "container": box, "settings": settings})
 
     ports = {}
     for tier in tiers:
@@ -430,12 +533,19 @@ def strix_plan(description, facts=None):
     for port, names in sorted(ports.items()):
         if len(names) > 1:
             planner.problem("strix_tiers: %s all listen on port %d", " and ".join(names), port)
-    if sum(util for _tier, util in utils) > 1.0:
-        planner.problem("%s = %.2f, more than 1.0: the vLLM tiers share one GPU's memory",
-                        " + ".join("strix_tiers.%s.gpu_util" % tier for tier, _util in utils),
-                        sum(util for _tier, util in utils))
+    if sum(util for _tier, util in utils) > MAX_TOTAL_SHARE + 1e-9:
+        planner.problem("%s = %.2f, more than %.2f: the vLLM tiers share one GPU's memory, and vLLM fails at start-up "
+                        "above that on Strix Halo", " + ".join("strix_tiers.%s.gpu_util" % tier for tier, _util in utils),
+                        sum(util for _tier, util in utils), MAX_TOTAL_SHARE)
 
     ledger = _ledger(planner, tiers, facts)
+    for row in ledger["rows"]:
+        if row.get("short_mb") and description.get("memory_budget_enforce", True):
+            planner.problem("strix_tiers.%s.gpu_util %s of the %.1f GiB of GPU memory the box reports is %.1f GiB, less "
+                            "than the %.1f GiB %s; give it at least %.2f (the vLLM tiers' shares add up to at most "
+                            "%.2f), or lower its context or parallel sequences. Ledger: %s", row["tier"], row["share"],
+                            int(ledger["gpu_mb"]) / 1024.0, row["mb"] / 1024.0, row["need_mb"] / 1024.0, row["need"],
+                            row["min_share"], MAX_TOTAL_SHARE, " | ".join(ledger["table"]))
     if ledger["verdict"] == "over" and description.get("memory_budget_enforce", True):
         planner.problem("the tiers need %.1f GiB, more than RAM and swap (%.1f GiB): %s. Run fewer tiers "
                         "(strix_mode, strix_tier_enable) or smaller contexts, or set strix_memory_budget_enforce to "
@@ -493,6 +603,9 @@ def strix_plan(description, facts=None):
         "downloads": downloads,
         "download_bytes": download_bytes,
         "ledger": ledger,
+        # Tiers whose model states no trained context yet (not on the box, not in the catalog): the stack role
+        # plans again once the models are downloaded, before any tier starts.
+        "unchecked": [t["tier"] for t in tiers if not t["facts"]["trained_context"]],
         "opencode": opencode,
         "problems": planner.problems,
     }

@@ -31,6 +31,14 @@ options:
     type: list
     elements: path
     required: true
+  on_error:
+    description:
+      - V(fail) fails the task on the first path that cannot be read, naming it.
+      - V(report) goes on, and gives such a path an C(error) (the reason) instead of its figures; the plan uses this
+        so that a file it cannot read falls back to the catalog rather than stopping a run.
+    type: str
+    choices: [fail, report]
+    default: fail
 extends_documentation_fragment:
   - strix.opencode.read_only
 """
@@ -50,7 +58,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 models:
-  description: The facts of each path, by path. Figures the model does not state are null.
+  description: The facts of each path, by path. Figures the model does not state are null. With O(on_error=report), a
+    path that cannot be read has only C(error).
   returned: always
   type: dict
   contains:
@@ -113,7 +122,8 @@ from ansible_collections.strix.opencode.plugins.module_utils.model_facts import 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(paths=dict(type="list", elements="path", required=True)),
+        argument_spec=dict(paths=dict(type="list", elements="path", required=True),
+                           on_error=dict(type="str", choices=["fail", "report"], default="fail")),
         supports_check_mode=True,
     )
     models = {}
@@ -121,7 +131,9 @@ def main():
         try:
             models[path] = model_facts(path)
         except (ModelFactsError, IOError, OSError) as error:
-            module.fail_json(msg="model_facts: %s" % error, models=models)
+            if module.params["on_error"] == "fail":
+                module.fail_json(msg="model_facts: %s" % error, models=models)
+            models[path] = {"error": str(error)}
     module.exit_json(changed=False, models=models)
 
 

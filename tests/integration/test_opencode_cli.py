@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc import loads as jsonc_loads
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = yaml.safe_load((ROOT / "roles/opencode/defaults/main.yml").read_text())
 CLI_DIR = ROOT / ".cache" / "opencode-cli" / DEFAULTS["opencode_cli_version"]
@@ -104,6 +106,50 @@ def test_opencode_resolves_the_local_providers_and_agents(project, resolved):
     expected.update((a, ("local_utility/utility", 4096)) for a in ("librarian", "explore", "atlas"))
     assert {a: (agents[a]["model"], agents[a]["maxTokens"]) for a in expected} == expected
     assert "sk-test" not in (project.dir / "opencode.jsonc").read_text()
+
+
+def leaves(value, path=()):
+    """Every (key path, value) of a JSON value, down to its scalars and lists."""
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from leaves(item, path + (key,))
+    else:
+        yield path, value
+
+
+def test_opencode_keeps_every_key_the_role_wrote(project, resolved):
+    """OpenCode drops keys it does not know without a word, so "debug config exits 0" proves nothing: every key
+    the role wrote must come back from OpenCode with the value written ({env:...} resolved, so masked)."""
+    written = jsonc_loads((project.dir / "opencode.jsonc").read_text())
+    missing, different = compare(written, resolved(project.dir))
+    assert not missing and not different, (missing, different)
+    assert len(list(leaves(written))) > 30  # the providers, their models and limits, the agents, the plugin
+    # and the comparison does catch a key OpenCode drops
+    planted = project.dir.parent / "planted"
+    planted.mkdir()
+    written["provider"]["local_orch"]["models"]["orch"]["bogus_limit"] = 1
+    (planted / "opencode.jsonc").write_text(json.dumps(written))
+    assert compare(written, resolved(planted))[0] == ["provider.local_orch.models.orch.bogus_limit"]
+
+
+def compare(written, config):
+    """The key paths written that OpenCode dropped, and those it kept with another value."""
+    missing, different = [], []
+    for path, value in leaves(written):
+        if path == ("$schema",):
+            continue  # the editor's hint; OpenCode reads it and does not echo it
+        node = config
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                missing.append(".".join(path))
+                break
+            node = node[key]
+        else:
+            # OpenCode masks every apiKey in its output (a {env:...} one is resolved first)
+            expected = "***" if path[-1] == "apiKey" else value
+            if node != expected:
+                different.append((".".join(path), value, node))
+    return missing, different
 
 
 def test_the_switch_moves_only_the_model_lines_and_comes_back(project, resolved):

@@ -1,5 +1,11 @@
 """A bad variable fails before any change, with a message that names the variable."""
+import sys
+from pathlib import Path
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+import gpu_fixture  # noqa: E402  pylint: disable=wrong-import-position
 
 # (role, variables, name the message must contain)
 BAD_INPUT = [
@@ -37,14 +43,20 @@ BAD_INPUT = [
     ("plan", {"strix_tiers": {"orch": {"port": 70000}}}, "strix_tiers.orch.port must be a port number"),
     ("plan", {"strix_tiers": {"orch": {"vllm": {"gpu_util": "lots"}}}}, "strix_tiers.orch.gpu_util must be a share"),
     ("plan", {"strix_tiers": {"coder": {"vllm": {"gpu_util": 0.7}}}},
-     "strix_tiers.orch.gpu_util + strix_tiers.coder.gpu_util = 1.05, more than 1.0"),
+     "strix_tiers.orch.gpu_util + strix_tiers.coder.gpu_util = 1.05, more than 0.90"),
+    ("plan", {"strix_tiers": {"orch": {"context": 65536}}},
+     "strix_tiers.orch.context 65536 is above the 32768 tokens Qwen/Qwen2.5-14B-Instruct was trained for"),
+    ("plan", {"strix_images": {"vllm": "docker.io/kyuz0/vllm-therock-gfx1151:stable",
+                               "llamacpp": "docker.io/kyuz0/amd-strix-halo-toolboxes:vulkan-radv",
+                               "llamacpp_rocm": "docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2"}},
+     "use docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.14"),
     ("plan", {"strix_tiers": {"coder": {"vllm": {"kv_cache_dtype": "fp8"}}}}, "kv_cache_dtype must be auto on gfx1151"),
     ("plan", {"strix_tiers": {"orch": {"contxt": 8192}}}, "strix_tiers.orch: unknown setting 'contxt'"),
     ("plan", {"strix_mode": "cpu", "strix_tiers": {"reviewer": {"model": {"path": "/etc/nope.gguf"}}}},
      "strix_tiers.reviewer.model.path: /etc/nope.gguf is not on the box"),
     ("plan", {"strix_mode": "cpu", "strix_tiers": {"utility": {"context": 0}}},
      "strix_tiers.utility.context must be a whole number above 0"),
-    ("plan", {"strix_mode": "cpu", "strix_tiers": {"reviewer": {"llamacpp": {"kv_bytes_per_token": 10 ** 12}}}},
+    ("plan", {"strix_mode": "cpu", "strix_tiers": {"reviewer": {"context": 131072, "parallel": 64}}},
      "more than RAM and swap"),
     ("plan", {"orch": "sideways"}, "orch must be cloud or local (vllm)"),
     ("plan", {"orch": "cloud"}, "orch=cloud needs strix_cloud_planner.model"),
@@ -54,7 +66,7 @@ BAD_INPUT = [
 VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Work out the", "Require an", "Look up the",
                     "Gather the facts", "Look at the", "List the", "Check the", "Check that", "Require the",
                     # the plan role (read-only)
-                    "Read the box", "Read the GPU", "Ask the Hub", "Measure the free", "Plan the stack", "Show the plan",
+                    "Read the box", "Read the GPU", "Read what the models", "Ask the Hub", "Measure the free", "Plan the stack", "Show the plan",
                     "Refuse a plan")
 
 
@@ -82,3 +94,18 @@ def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, var
     assert name in failure_message(tasks)
     assert stats["localhost"]["changed"] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["play.yml", "vars.json"]
+
+
+def test_the_plan_refuses_vllm_shares_the_gpu_memory_the_box_reports_cannot_hold(run_role, tmp_path_factory):
+    """A box whose GPU has half the memory planned for (62 GiB GTT: the DKMS driver with ttm.* parameters)."""
+    root = str(tmp_path_factory.mktemp("gpu") / "root")
+    gpu_fixture.build(root, "6.18.5-061805-generic", 62, "inbox", booted=True)
+    work = tmp_path_factory.mktemp("work")
+    rc, tasks, stats = run_role("plan", {"amdgpu_probe_root": root, "strix_plan_check_models": False,
+                                         "strix_models_dir": str(work / "models")})
+    assert rc != 0 and stats["localhost"]["changed"] == 0
+    message = failure_message(tasks)
+    assert "strix_tiers.orch.gpu_util 0.35 of the 62.5 GiB of GPU memory the box reports is 21.9 GiB, less than " \
+        "the 41.5 GiB its weights (27.5 GiB), KV cache (12.0 GiB for 32768 tokens x 2) and activations (2.0 GiB) " \
+        "need" in message, message
+    assert "strix_tiers.coder.gpu_util 0.55 of the 62.5 GiB" in message

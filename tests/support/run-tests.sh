@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the test stages in order and close with one line "N passed, N failed".
-# Stages: lint yamllint sanity unit molecule (all by default; name some to run only those).
+# Stages: lint yamllint sanity unit contract molecule (all by default; name some to run only those).
 # `molecule` alone runs every scenario; `molecule NAME` runs one. Each molecule scenario counts
 # as one check, and passes only when molecule succeeded AND its verify step ran tests that passed:
 # a scenario that was skipped is counted as failed, never as passed.
@@ -58,7 +58,7 @@ run_scenario() { # name
 }
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(lint yamllint sanity unit molecule)
+[ ${#stages[@]} -eq 0 ] && stages=(lint yamllint sanity unit contract molecule)
 
 i=0
 while [ $i -lt ${#stages[@]} ]; do
@@ -67,7 +67,9 @@ while [ $i -lt ${#stages[@]} ]; do
     lint) run_stage ansible-lint ansible-lint --offline --profile production ;;
     yamllint) run_stage yamllint yamllint --strict . ;;
     sanity) run_stage sanity bash tests/support/sanity.sh ;;
-    unit) run_stage pytest python -m pytest -q tests ;;
+    unit) run_stage pytest python -m pytest -q tests --ignore=tests/contract ;;
+    # the plan's command lines through the real vLLM (installed under .cache) and llama-server
+    contract) run_stage contract python -m pytest -q tests/contract ;;
     molecule)
       next=${stages[$((i + 1))]:-}
       if [ -n "$next" ] && [ -d "molecule/$next" ]; then

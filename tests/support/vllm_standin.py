@@ -42,12 +42,28 @@ def parse(argv):
     serve.add_argument("--trust-remote-code", action="store_true")
     serve.add_argument("--tensor-parallel-size", type=int, default=1)
     serve.add_argument("--api-key")
+    serve.add_argument("--attention-backend")
+    serve.add_argument("--hf-overrides", type=json.loads, default={})
     args = parser.parse_args(argv)
     if args.enable_auto_tool_choice and not args.tool_call_parser:
         parser.error("--enable-auto-tool-choice requires --tool-call-parser to be set")
     if not 0 < args.gpu_memory_utilization <= 1:
         parser.error("--gpu-memory-utilization must be in (0, 1], got %s" % args.gpu_memory_utilization)
     return args
+
+
+def check_max_len(args):
+    """vLLM's model-config check: the max model length may not pass config.json's max_position_embeddings
+    (after --hf-overrides); vLLM 0.33 does not scale it by a YaRN factor."""
+    with open(os.path.join(args.model, "config.json")) as handle:
+        config = json.load(handle)
+    config.update(args.hf_overrides)
+    derived = config.get("max_position_embeddings")
+    if derived and args.max_model_len and args.max_model_len > derived:
+        sys.stderr.write("standin-vllm: ValueError: User-specified max_model_len (%d) is greater than the derived "
+                         "max_model_len (max_position_embeddings=%s or model_max_length=None in model's config.json)\n"
+                         % (args.max_model_len, derived))
+        sys.exit(1)
 
 
 class Engine:
@@ -117,6 +133,8 @@ def main(argv=None):
     if args.model.startswith("/") and not os.path.isfile(os.path.join(args.model, "config.json")):
         sys.stderr.write("standin-vllm: %s is not a model directory (no config.json)\n" % args.model)
         sys.exit(1)
+    if args.model.startswith("/"):
+        check_max_len(args)
     engine = Engine(args, float(os.environ.get("STANDIN_LOAD_SECONDS", "2")),
                     os.environ.get("STANDIN_NEVER_READY") == "1")
     exit_after = os.environ.get("STANDIN_EXIT_AFTER")

@@ -101,3 +101,19 @@ def test_never_ready_and_crash_switches(standin):
     assert status(url + "/health")[0] == 503
     crashing = standin(SERVE, STANDIN_EXIT_AFTER="0.5")
     assert crashing.proc.wait(timeout=5) == 3 and "engine core died" in crashing.proc.stderr.read()
+
+
+def test_a_max_model_len_above_the_models_config_is_refused_unless_hf_overrides_raise_it():
+    """As the real vLLM does (tests/contract/test_vllm.py holds both to the same model and figures)."""
+    model = str(Path(__file__).resolve().parents[1] / "fixtures" / "model-configs" / "Qwen" / "Qwen2.5-14B-Instruct")
+    line = [sys.executable, str(STANDIN), "serve", model] + SERVE[2:] + ["--port", "1"]
+    proc = subprocess.run(line, capture_output=True, text=True, timeout=10, check=False)
+    assert proc.returncode == 1 and "User-specified max_model_len (65536) is greater than the derived" in proc.stderr
+    yarn = {"rope_scaling": {"rope_type": "yarn", "factor": 2.0, "original_max_position_embeddings": 32768},
+            "max_position_embeddings": 65536}
+    with subprocess.Popen(line[:-2] + ["--port", str(free_port()), "--hf-overrides", json.dumps(yarn),
+                                       "--attention-backend", "TRITON_ATTN"], stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            assert "serving" in proc.stderr.readline()
+        finally:
+            proc.kill()

@@ -59,8 +59,14 @@ def test_vllm_command_line_serves_the_local_copy_offline(engine, tier):
     assert cmd[cmd.index("--served-model-name") + 1] == model
     assert "--enable-auto-tool-choice" in cmd and cmd[cmd.index("--tool-call-parser") + 1] == parser
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == str(port)
-    assert cmd[cmd.index("--kv-cache-dtype") + 1] == "auto" and cmd[cmd.index("--max-num-seqs") + 1] == "4"
-    assert "HF_HUB_OFFLINE=1" in c.attrs["Config"]["Env"]
+    assert cmd[cmd.index("--kv-cache-dtype") + 1] == "auto" and cmd[cmd.index("--max-num-seqs") + 1] == "2"
+    assert cmd[cmd.index("--attention-backend") + 1] == "TRITON_ATTN"
+    # as upstream runs the image: its profile.d environment, AITER off, Triton's kernels kept on the box
+    env = c.attrs["Config"]["Env"]
+    for var in ("HF_HUB_OFFLINE=1", "TORCH_ROCM_AOTRITON_ENABLE_EXPERIMENTAL=1", "VLLM_USE_TRITON_AWQ=1",
+                "VLLM_ROCM_USE_AITER=0", "TRITON_CACHE_DIR=/opt/triton_cache"):
+        assert var in env
+    assert any(b.endswith(":/opt/triton_cache") for b in c.attrs["HostConfig"]["Binds"])
     assert any(b.endswith(":/models/%s:ro" % tier) for b in c.attrs["HostConfig"]["Binds"])
     assert c.labels["org.strix-opencode.engine"] == "vllm" and c.labels["org.strix-opencode.device"] == "gpu"
 
@@ -126,3 +132,22 @@ def test_opencode_resolves_what_the_plan_meant(host):
     omo = json.loads(re.sub(r"^\s*//.*$", "", host.file("/root/.omo/omo.jsonc").content_string, flags=re.M))
     assert omo["[opencode]"]["agents"]["librarian"] == {"model": "local_utility/utility", "maxTokens": 512}
     assert omo["[opencode]"]["agents"]["sisyphus"] == {"model": "local_orch/orch", "maxTokens": 16384}
+
+
+@pytest.mark.parametrize("tier", sorted(VLLM) + sorted(LLAMA))
+def test_each_images_healthcheck_works_in_that_image(engine, tier):
+    """No curl assumed: llama.cpp's check is bash's /dev/tcp, vLLM's the image's own python3."""
+    c = container(engine, tier)
+    test = c.attrs["Config"]["Healthcheck"]["Test"]
+    assert test[0] == "CMD" and "curl" not in test
+    result = c.exec_run(test[1:])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_box_records_the_image_and_model_each_tier_runs(host, engine):
+    record = json.loads(host.file("/etc/ansible/facts.d/strix_tiers.fact").content_string)
+    assert sorted(record) == sorted(list(VLLM) + list(LLAMA))
+    for tier, ran in record.items():
+        c = container(engine, tier)
+        assert ran["image_id"] == c.attrs["Image"] and ran["container"] == c.name
+        assert ran["image"] == c.attrs["Config"]["Image"] and ran["model"] == (VLLM.get(tier) or LLAMA[tier])[1]

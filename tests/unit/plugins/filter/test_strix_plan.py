@@ -1,5 +1,6 @@
 """The plan of the stack for every preset: tiers, engines, command lines, OpenCode, the ledger; and every
 problem named by its variable."""
+import json
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ def description(**over):
              vllm_cache_dir="/root/.cache/vllm", allow_kv_cache_dtype=False, os_reserve_mb=4096,
              memory_budget_enforce=True, models_dir="/srv/strix/models", hf_endpoint="https://huggingface.co",
              free_space_margin_mb=10240, cloud_planner=dict(DEFAULTS["strix_cloud_planner"]),
-             plugin_agents=DEFAULTS["strix_plugin_agents"], orch="")
+             plugin_agents=DEFAULTS["strix_plugin_agents"], orch="", triton_cache_dir=DEFAULTS["strix_triton_cache_dir"],
+             vllm_env=DEFAULTS["strix_vllm_env"],
+             vllm_activation_reserve_mb=DEFAULTS["strix_vllm_activation_reserve_mb"])
     d.update(over)
     return d
 
@@ -73,11 +76,14 @@ def test_full_mode_command_lines():
     assert cmd(tiers["orch"]) == [
         "vllm", "serve", "/models/orch", "--served-model-name", "Qwen/Qwen2.5-14B-Instruct", "--host", "127.0.0.1",
         "--port", "8001", "--dtype", "auto", "--gpu-memory-utilization", "0.35", "--max-model-len", "32768",
-        "--kv-cache-dtype", "auto", "--max-num-seqs", "4", "--enable-prefix-caching", "--enable-auto-tool-choice",
-        "--tool-call-parser", "hermes"]
+        "--kv-cache-dtype", "auto", "--max-num-seqs", "2", "--enable-prefix-caching", "--enable-auto-tool-choice",
+        "--tool-call-parser", "hermes", "--attention-backend", "TRITON_ATTN"]
     assert tiers["orch"]["container"]["volumes"][-1] == "/srv/strix/models/Qwen/Qwen2.5-14B-Instruct:/models/orch:ro"
+    assert "/root/.cache/strix-triton:/opt/triton_cache" in tiers["orch"]["container"]["volumes"]
     assert tiers["orch"]["container"]["devices"] == ["/dev/kfd", "/dev/dri"]
-    assert tiers["orch"]["container"]["env"]["HF_HUB_OFFLINE"] == "1"
+    env = tiers["orch"]["container"]["env"]
+    assert env["HF_HUB_OFFLINE"] == "1" and env["TRITON_CACHE_DIR"] == "/opt/triton_cache"
+    assert env["TORCH_ROCM_AOTRITON_ENABLE_EXPERIMENTAL"] == "1" and env["VLLM_ROCM_USE_AITER"] == "0"
     assert cmd(tiers["reviewer"]) == [
         "llama-server", "-m", "/models/reviewer/Llama-3.3-70B-Instruct-Q4_K_M.gguf", "-c", "32768", "-np", "1",
         "-t", "16", "-ngl", "0", "-dev", "none", "--alias", "Llama-3.3-70B-Instruct-Q4_K_M", "--host", "127.0.0.1",
@@ -120,6 +126,7 @@ def test_ledger_counts_weights_kv_and_reserve_against_ram_swap_and_gpu():
     result = plan(mode="full", facts={"gpu_mb": 96 * 1024, "models": [
         {"path": path, "exists": True, "size": 40 * GIB, "would_download": 0, "reason": ""}]})
     rows = {r["tier"]: r for r in result["ledger"]["rows"]}
+    # the reviewer's KV from Llama-3.3-70B's own figures: 80 layers x 8 KV heads x (128 + 128) x 2 bytes
     assert rows["reviewer"]["mb"] == 40 * 1024 + 32768 * 327680 // (1024 * 1024)
     assert rows["orch"]["mb"] == int(0.35 * 96 * 1024) and "GPU memory" in rows["orch"]["what"]
     assert rows["host"]["mb"] == 4096
@@ -170,7 +177,7 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
     ({"mode": "turbo"}, {}, "strix_mode must be one of gpu, cpu, full, hybrid-radv, hybrid-rocm, gpu-llamacpp"),
     ({"tier_enable": {"gpu": True}}, {}, "strix_tier_enable names an unknown tier 'gpu'"),
     ({"tiers": {"coder": {"vllm": {"gpu_util": 0.7}}}}, {},
-     "strix_tiers.orch.gpu_util + strix_tiers.coder.gpu_util = 1.05, more than 1.0"),
+     "strix_tiers.orch.gpu_util + strix_tiers.coder.gpu_util = 1.05, more than 0.90"),
     ({"tiers": {"coder": {"vllm": {"kv_cache_dtype": "fp8"}}}}, {}, "strix_tiers.coder.kv_cache_dtype must be auto"),
     ({"tiers": {"orch": {"port": 70000}}}, {}, "strix_tiers.orch.port must be a port number"),
     ({"tiers": {"orch": {"contxt": 1}}}, {}, "strix_tiers.orch: unknown setting 'contxt'"),
@@ -192,8 +199,7 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
     ({"stack_name": "a b"}, {}, "strix_stack_name must be letters"),
     ({"orch": "sideways"}, {}, "orch must be cloud or local (vllm), got 'sideways'"),
     ({"orch": "cloud"}, {}, "orch=cloud needs strix_cloud_planner.model"),
-    ({"mode": "cpu", "tiers": {"reviewer": {"llamacpp": {"kv_bytes_per_token": 10 ** 9}}}}, {},
-     "more than RAM and swap"),
+    ({"mode": "cpu", "tiers": {"reviewer": {"context": 131072, "parallel": 8}}}, {}, "more than RAM and swap"),
     ({"mode": "gpu-llamacpp"}, {"gpu_mb": 1024}, "the GPU tiers need"),
     ({"mode": "cpu"}, {"free_bytes": 1, "models": [
         {"path": "/srv/strix/models/qwen2.5-3b-instruct-q4_k_m.gguf",
@@ -255,3 +261,119 @@ def test_unknown_user_and_missing_project_fail_by_name():
         opencode_targets(PASSWD, ["dev", "ghost"], [])
     with pytest.raises(AnsibleFilterError, match="opencode_project_dirs: /nope is not a directory"):
         opencode_targets(PASSWD, [], [{"item": "/nope", "stat": {"exists": False}}])
+
+
+# ---- the models' own figures: context, rope scaling, KV cache, GPU shares -----------------------------------
+# The GPU memory of a box with the amdgpu role's defaults (124 GiB GTT) and a 512 MiB carve-out.
+STRIX_GPU_MB = 124 * 1024 + 512
+SMOL = "/srv/strix/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOL_FACTS = {"format": "gguf", "architecture": "llama", "context_length": 8192, "layers": 30, "heads": 9,
+              "kv_heads": 3, "key_length": 64, "value_length": 64, "weights_bytes": 98362432,
+              "kv_bytes_per_token": 23040}
+
+
+@pytest.mark.parametrize("mode", sorted(PRESETS))
+def test_every_preset_fits_a_strix_halo_box_with_the_default_models(mode):
+    result = plan(mode=mode, facts={"gpu_mb": STRIX_GPU_MB, "ram_mb": 125 * 1024})
+    assert result["problems"] == [] and result["unchecked"] == []
+    for tier in result["tiers"]:
+        assert tier["context"] <= tier["facts"]["trained_context"] and tier["facts"]["source"] == "catalog"
+
+
+def test_a_context_above_the_trained_one_is_refused_naming_tier_figure_and_limit():
+    problems = plan(tiers={"orch": {"context": 65536}})["problems"]
+    assert problems == ["strix_tiers.orch.context 65536 is above the 32768 tokens Qwen/Qwen2.5-14B-Instruct was trained "
+                        "for (its config.json's max_position_embeddings); lower it to 32768, or set "
+                        "strix_tiers.orch.rope_scaling: yarn to stretch the model with YaRN"]
+    problems = plan(mode="hybrid-radv", tiers={"orch": {"context": 65536}})["problems"]
+    assert "32768 tokens bartowski/Qwen2.5-14B-Instruct-GGUF was trained for (its GGUF metadata's context_length)" \
+        in problems[0]
+
+
+def test_yarn_stretches_the_context_with_each_engines_own_flags_and_opencode_gets_the_same_figure():
+    vllm = {t["tier"]: t for t in plan(tiers={"orch": {"context": 65536, "rope_scaling": "yarn"}},
+                                       facts={"gpu_mb": STRIX_GPU_MB})["tiers"]}["orch"]
+    line = cmd(vllm)
+    assert line[line.index("--max-model-len") + 1] == "65536"
+    assert json.loads(line[line.index("--hf-overrides") + 1]) == {
+        "rope_scaling": {"rope_type": "yarn", "factor": 2.0, "original_max_position_embeddings": 32768},
+        "max_position_embeddings": 65536}
+    result = plan(mode="hybrid-rocm", tiers={"orch": {"context": 65536, "rope_scaling": "yarn"}})
+    llama = cmd(result["tiers"][0])
+    assert line_after(llama, "--rope-scaling") == "yarn" and line_after(llama, "--rope-scale") == "2"
+    assert line_after(llama, "--yarn-orig-ctx") == "32768" and line_after(llama, "-c") == "65536"
+    assert result["opencode"]["providers"]["local_orch"]["models"]["orch"]["limit"]["context"] == 65536
+    # within the trained context, yarn adds nothing
+    assert "--rope-scaling" not in cmd(plan(mode="cpu", tiers={"utility": {"rope_scaling": "yarn"}})["tiers"][1])
+
+
+def line_after(line, flag):
+    return line[line.index(flag) + 1]
+
+
+def test_the_models_own_header_on_the_box_wins_over_the_catalog_and_over_a_setting():
+    over = {"reviewer": {"model": {"path": SMOL}, "context": 16384, "output": 1024}}
+    problems = plan(mode="cpu", tiers=over, facts={"model_facts": {SMOL: SMOL_FACTS}})["problems"]
+    assert "strix_tiers.reviewer.context 16384 is above the 8192 tokens %s was trained for" % SMOL in problems[0]
+    # llama.cpp's own override of the trained context counts
+    over["reviewer"]["extra_args"] = ["--override-kv", "llama.context_length=int:16384"]
+    result = plan(mode="cpu", tiers=over, facts={"model_facts": {SMOL: SMOL_FACTS}})
+    reviewer = result["tiers"][0]
+    assert result["problems"] == [] and reviewer["facts"]["trained_context"] == 16384
+    assert reviewer["facts"]["kv_bytes_per_token"] == 23040 and reviewer["facts"]["source"] == "box"
+    assert result["ledger"]["rows"][0]["mb"] == 98362432 // 2 ** 20 + 16384 * 23040 // 2 ** 20
+    wrong = {"reviewer": {"model": {"path": SMOL}, "context": 2048, "output": 512, "llamacpp": {"kv_bytes_per_token": 40000}}}
+    problems = plan(mode="cpu", tiers=wrong, facts={"model_facts": {SMOL: SMOL_FACTS}})["problems"]
+    assert problems == ["strix_tiers.reviewer.kv_bytes_per_token 40000 differs from the 23040 bytes per token that %s's "
+                        "own figures give (30 layers x 3 KV heads x 64+64 x 2 bytes); remove the setting" % SMOL]
+
+
+def test_a_model_nobody_knows_yet_is_planned_again_once_it_is_downloaded():
+    over = {"utility": {"model": {"repo_id": "someone/new-GGUF", "filename": "new.gguf"}}}
+    result = plan(mode="cpu", tiers=over)
+    assert result["problems"] == [] and result["unchecked"] == ["utility"]
+    assert "unknown weights + unknown KV" in result["ledger"]["table"][2]
+    over["utility"]["kv_bytes_per_token"] = 1000
+    assert plan(mode="cpu", tiers=over)["tiers"][1]["facts"]["kv_source"] == "setting"
+    # an unreadable file on the box falls back to the catalog
+    path = "/srv/strix/models/qwen2.5-3b-instruct-q4_k_m.gguf"
+    utility = plan(mode="cpu", facts={"model_facts": {path: {"error": "not GGUF"}}})["tiers"][1]
+    assert utility["facts"]["source"] == "catalog" and utility["facts"]["unreadable"] == "not GGUF"
+
+
+def test_a_vllm_share_that_cannot_hold_weights_and_kv_in_the_reported_gpu_memory_is_refused():
+    # upstream saw HIP report about 62890 MiB with the old parameters: 0.35 of it cannot hold Qwen2.5-14B
+    problems = plan(facts={"gpu_mb": 62890})["problems"]
+    orch = [p for p in problems if p.startswith("strix_tiers.orch.gpu_util")]
+    assert orch and orch[0].startswith(
+        "strix_tiers.orch.gpu_util 0.35 of the 61.4 GiB of GPU memory the box reports is 21.5 GiB, less than the "
+        "41.5 GiB its weights (27.5 GiB), KV cache (12.0 GiB for 32768 tokens x 2) and activations (2.0 GiB) need; "
+        "give it at least 0.68")
+    assert "Ledger: tier" in orch[0]
+    assert any(p.startswith("strix_tiers.coder.gpu_util 0.55 of the 61.4 GiB") for p in problems)
+    # more parallel sequences than the share holds
+    problems = plan(tiers={"orch": {"parallel": 4}}, facts={"gpu_mb": STRIX_GPU_MB})["problems"]
+    assert len(problems) == 1 and "KV cache (24.0 GiB for 32768 tokens x 4)" in problems[0]
+    # without a GPU reported there is nothing to hold the share to
+    assert plan(tiers={"orch": {"parallel": 4}})["problems"] == []
+    assert "share not checked" in plan()["ledger"]["table"][1]
+
+
+def test_the_vllm_shares_add_up_to_at_most_090():
+    problems = plan(tiers={"orch": {"vllm": {"gpu_util": 0.36}}}, facts={"gpu_mb": STRIX_GPU_MB})["problems"]
+    assert problems == ["strix_tiers.orch.gpu_util + strix_tiers.coder.gpu_util = 0.91, more than 0.90: the vLLM tiers "
+                        "share one GPU's memory, and vLLM fails at start-up above that on Strix Halo"]
+
+
+def test_vllm_runs_as_upstream_runs_it_and_the_attention_backend_can_be_left_to_vllm():
+    orch = plan(tiers={"orch": {"vllm": {"attention_backend": ""}}, "coder": {"env": {"VLLM_ROCM_USE_AITER": "1"}}})
+    tiers = {t["tier"]: t for t in orch["tiers"]}
+    assert "--attention-backend" not in cmd(tiers["orch"])
+    assert tiers["coder"]["container"]["env"]["VLLM_ROCM_USE_AITER"] == "1"
+    assert tiers["orch"]["container"]["env"]["VLLM_USE_TRITON_AWQ"] == "1"
+
+
+def test_llamacpp_healthchecks_need_only_bash():
+    reviewer = plan(mode="cpu")["tiers"][0]["container"]["healthcheck"]
+    assert reviewer[:3] == ["CMD", "bash", "-c"] and "/dev/tcp/127.0.0.1/8011" in reviewer[3]
+    assert "curl" not in reviewer[3] and "python" not in reviewer[3]

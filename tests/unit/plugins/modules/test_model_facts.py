@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.strix.opencode.plugins.module_utils.model_facts import ModelFactsError, model_facts
 from ansible_collections.strix.opencode.plugins.modules import model_facts as module
+from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import CATALOG
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -117,3 +118,25 @@ def test_the_module(run_module, smollm2, tmp_path):
     result = run_module(module, paths=[smollm2, str(tmp_path)])
     assert result["failed"] and "cannot read config.json" in result["msg"]
     assert smollm2 in result["models"]
+    result = run_module(module, paths=[str(tmp_path), smollm2], on_error="report")
+    assert not result.get("failed") and "cannot read config.json" in result["models"][str(tmp_path)]["error"]
+    assert result["models"][smollm2]["kv_bytes_per_token"] == 23040
+
+
+def test_the_catalog_holds_the_default_models_config_json():
+    """The plan's figures for a default vLLM model before it is downloaded are those of its own config.json."""
+    fixtures = ROOT / "tests" / "fixtures" / "model-configs"
+    for repo_id in ("Qwen/Qwen2.5-14B-Instruct", "Qwen/Qwen3-Coder-30B-A3B-Instruct"):
+        facts = model_facts(str(fixtures / repo_id))
+        entry = CATALOG[repo_id]
+        for key in ("context_length", "layers", "heads", "kv_heads", "key_length", "value_length", "kv_bytes_per_token",
+                    "dtype", "architecture", "rope_scaling"):
+            assert entry[key] == facts[key], (repo_id, key)
+
+
+def test_the_catalog_holds_the_smollm2_header(smollm2):
+    entry = CATALOG["HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf"]
+    facts = model_facts(smollm2)
+    for key in ("context_length", "layers", "heads", "kv_heads", "key_length", "value_length", "kv_bytes_per_token",
+                "weights_bytes", "architecture"):
+        assert entry[key] == facts[key], key
