@@ -18,7 +18,8 @@ description:
     one interval of the tier becoming ready. It fails when O(timeout) passes, naming the tier, its port and the
     time waited, with the last O(log_lines) lines of the container's log.
   - When O(container) is given, the container is watched during the wait through the Docker engine's API. A
-    container that exits fails the wait at once, with its exit code and log tail, instead of after the timeout.
+    container that exits, or that Docker is restarting after it exited (a crash loop under a restart policy), fails
+    the wait at once, with its exit code and log tail, instead of after the timeout.
   - With O(timeout=0) the module looks once and reports the state (V(healthy), V(loading) or V(down)) without
     failing, for health reports. O(chat=true) then also sends a one-token chat completion to a healthy tier
     and returns its latency.
@@ -302,6 +303,15 @@ def main():
             result["container_status"] = container["Status"] if container else "missing"
         if state == "healthy" or p["timeout"] == 0:
             break
+        if docker and container is not None and container.get("Restarting"):
+            # Running and Restarting are both true while Docker waits to restart a crashed server: under a
+            # restart policy a server that cannot start (a flag it does not know) would otherwise wait out the
+            # whole timeout.
+            module.fail_json(
+                msg="%s: container %s keeps exiting (code %s) and Docker is restarting it, after %.1f s of waiting; "
+                "last %d lines of its log:\n%s" % (where, p["container"], container.get("ExitCode"), elapsed,
+                                                   p["log_lines"], log_tail()),
+                exit_code=container.get("ExitCode"), **result)
         if docker and (container is None or not container.get("Running")):
             if container is None:
                 module.fail_json(msg="%s: container %s does not exist (after %.1f s)"

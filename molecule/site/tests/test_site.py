@@ -25,13 +25,19 @@ def test_health_table_says_every_tier_is_healthy():
     tasks = [task for play in json.loads(proc.stdout)["plays"] for task in play["tasks"]]
     table = [task for task in tasks if task["task"]["name"] == "Show the health table"][0]
     lines = list(table["hosts"].values())[0]["msg"]
-    assert lines[0].split() == ["tier", "engine", "on", "port", "model", "state", "latency"], lines
+    assert lines[0].split() == ["tier", "engine", "on", "port", "model", "state", "latency", "image", "(digest",
+                                "it", "runs)"], lines
     rows = dict((line.split()[0], line.split()) for line in lines[1:])
     assert sorted(rows) == ["reviewer", "utility"], lines
     for tier, served in (("reviewer", "smollm2-reviewer"), ("utility", "smollm2-utility")):
         assert rows[tier][1:6] == ["llamacpp", "cpu", {"reviewer": "8011", "utility": "8012"}[tier], served,
                                    "healthy"], lines
-        assert rows[tier][-1] == "ms" and float(rows[tier][-2]) > 0, lines
+        assert rows[tier][7] == "ms" and float(rows[tier][6]) > 0, lines
+        # the image the container runs, as the stack role recorded it (a local build has no registry digest:
+        # its image id)
+        image_id = subprocess.run(["docker", "inspect", "--format", "{{.Image}}", "molecule-site-%s" % tier],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        assert rows[tier][8:] == ["strix-opencode-llama-server:latest", "(%s)" % image_id[:19]], lines
 
 
 def test_opencode_answers_through_the_default_agent_of_a_cpu_box(host):

@@ -73,9 +73,10 @@ class DockerAPI:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = "unix://%s" % path
 
-    def set(self, name, running=True, exit_code=0, log=()):
-        self.containers[name] = {"state": {"Status": "running" if running else "exited", "Running": running,
-                                           "ExitCode": exit_code}, "log": list(log)}
+    def set(self, name, running=True, exit_code=0, log=(), restarting=False):
+        self.containers[name] = {"state": {"Status": "restarting" if restarting else "running" if running else "exited",
+                                           "Running": running, "Restarting": restarting, "ExitCode": exit_code},
+                                 "log": list(log)}
 
 
 @pytest.fixture
@@ -115,6 +116,18 @@ def test_a_container_that_exits_fails_at_once_with_its_exit_code(run, standin, d
     assert result["failed"] and time.time() - start < 5
     assert "container strix-coder exited with code 3" in result["msg"]
     assert result["msg"].endswith("engine core died") and result["exit_code"] == 3
+
+
+def test_a_crash_looping_container_fails_at_once(run, standin, docker):
+    """Docker reports Running and Restarting while it waits to restart a server that exited."""
+    docker.set("strix-orch", running=True, restarting=True, exit_code=2,
+               log=["vllm: error: unrecognized arguments: --no-such-flag"])
+    start = time.time()
+    result = run(tier="orch", url=standin(never_ready=True), model="m", container="strix-orch",
+                 docker_host=docker.url, timeout=60)
+    assert result["failed"] and time.time() - start < 5
+    assert "container strix-orch keeps exiting (code 2) and Docker is restarting it" in result["msg"]
+    assert result["msg"].endswith("unrecognized arguments: --no-such-flag")
 
 
 def test_a_missing_container_fails(run, standin, docker):
