@@ -80,7 +80,8 @@ def main():
                          "llamacpp": "strix-opencode-llama-server:latest",
                          "llamacpp_rocm": "strix-opencode-llama-server:latest"},
         "strix_gpu_devices": {"vllm": [], "vulkan": [], "rocm": []}, "strix_gpu_groups": ["video"],
-        "strix_hf_home": str(work / "hf"), "strix_vllm_cache_dir": str(work / "vllm"), "strix_os_reserve_mb": 0,
+        "strix_hf_home": str(work / "hf"), "strix_vllm_cache_dir": str(work / "vllm"),
+        "strix_triton_cache_dir": str(work / "triton"), "strix_os_reserve_mb": 0,
         "strix_tiers": {
             "orch": {"vllm": {"model": {"path": str(work / "models" / STANDIN_MODELS[0])}, "gpu_util": 0.3}},
             "coder": {"vllm": {"model": {"path": str(work / "models" / STANDIN_MODELS[1])}, "gpu_util": 0.5}},

@@ -3,12 +3,19 @@
 It takes vLLM's command line (`vllm serve MODEL [flags]`), failing on an unknown flag and on the flag
 combinations vLLM refuses, as vLLM does. It then "loads" for a while, answering 503 on /health, and
 serves GET /health, GET /v1/models and POST /v1/chat/completions like vLLM (the served model name, 404
-for another model, 400 for tool_choice "auto" without --enable-auto-tool-choice).
+for another model, 400 for tool_choice "auto" without --enable-auto-tool-choice), and POST /v1/completions,
+streamed (server-sent events, usage in the last chunk with stream_options.include_usage) or not, at set
+rates: the first token after prompt_tokens / STANDIN_PROMPT_TPS seconds, then one token every
+1 / STANDIN_GEN_TPS seconds (max_tokens of them with ignore_eos), so a benchmark's arithmetic can be
+checked against known rates. A prompt is text (a token a word) or a list of token ids.
 
 Behaviour for failure tests, through the environment:
     STANDIN_LOAD_SECONDS  how long loading takes (default 2)
     STANDIN_NEVER_READY   1: stays loading (503) for ever
     STANDIN_EXIT_AFTER    N: exits with code 3 after N seconds, as a crashing engine would
+Rates for benchmarks:
+    STANDIN_PROMPT_TPS    prompt tokens processed per second (default 5000)
+    STANDIN_GEN_TPS       tokens generated per second, per request (default 200)
 """
 import argparse
 import json
@@ -71,6 +78,8 @@ class Engine:
         self.args = args
         self.names = args.served_model_name or [args.model]
         self.ready_at = None if never_ready else time.time() + load_seconds
+        self.prompt_tps = float(os.environ.get("STANDIN_PROMPT_TPS", "5000"))
+        self.gen_tps = float(os.environ.get("STANDIN_GEN_TPS", "200"))
 
     @property
     def ready(self):
@@ -109,11 +118,13 @@ def handler(engine):
         def do_POST(self):
             if not engine.ready:
                 return self.error(503, "ServiceUnavailable", "the model is loading")
-            if self.path != "/v1/chat/completions":
+            if self.path not in ("/v1/chat/completions", "/v1/completions"):
                 return self.error(404, "NotFoundError", "Not Found")
             request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             if request.get("model") not in engine.names:
                 return self.error(404, "NotFoundError", "The model `%s` does not exist." % request.get("model"))
+            if self.path == "/v1/completions":
+                return self.completion(request)
             if request.get("tool_choice") == "auto" and not engine.args.enable_auto_tool_choice:
                 return self.error(400, "BadRequestError", '"auto" tool choice requires --enable-auto-tool-choice '
                                                           "and --tool-call-parser to be set")
@@ -124,6 +135,42 @@ def handler(engine):
                              "message": {"role": "assistant", "content": "stand-in reply from %s" % request["model"]}}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             })
+
+        def completion(self, request):
+            prompt = request.get("prompt") or ""
+            prompt_tokens = len(prompt) if isinstance(prompt, list) else len(str(prompt).split())
+            max_tokens = int(request.get("max_tokens") or 16)
+            if engine.args.max_model_len and prompt_tokens + max_tokens > engine.args.max_model_len:
+                return self.error(400, "BadRequestError", "This model's maximum context length is %d tokens; the "
+                                  "request has %d" % (engine.args.max_model_len, prompt_tokens + max_tokens))
+            # without ignore_eos the stand-in "meets" an end of sequence after a quarter of max_tokens
+            count = max_tokens if request.get("ignore_eos") or request.get("min_tokens") else max(1, max_tokens // 4)
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count,
+                     "total_tokens": prompt_tokens + count}
+            base = {"id": "cmpl-standin", "object": "text_completion", "created": int(time.time()),
+                    "model": request["model"]}
+            time.sleep(prompt_tokens / engine.prompt_tps)
+            if not request.get("stream"):
+                time.sleep((count - 1) / engine.gen_tps)
+                return self.reply(200, dict(base, choices=[{"index": 0, "text": " tok" * count,
+                                                            "finish_reason": "length"}], usage=usage))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            start = time.time()
+            for n in range(count):
+                # paced from the first token, so the rate holds whatever the writes cost
+                time.sleep(max(0.0, start + n / engine.gen_tps - time.time()))
+                chunk = dict(base, choices=[{"index": 0, "text": " tok", "logprobs": None,
+                                             "finish_reason": "length" if n == count - 1 else None}])
+                self.wfile.write(("data: %s\n\n" % json.dumps(chunk)).encode())
+                self.wfile.flush()
+            if (request.get("stream_options") or {}).get("include_usage"):
+                self.wfile.write(("data: %s\n\n" % json.dumps(dict(base, choices=[], usage=usage))).encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
 
     return Handler
 
