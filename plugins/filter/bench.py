@@ -92,18 +92,22 @@ def _quantisation(tier):
 
 
 def bench_compare(document, previous, threshold=0.10):
-    """Each case's median figures against the same tier and configuration in the previous run; a drop beyond the
-    threshold (a share, 0.10 = 10 %) is a regression."""
+    """Each case's median figures against the newest earlier run that measured the same tier and configuration
+    (previous: one run or a list of runs); a drop beyond the threshold (a share, 0.10 = 10 %) is a regression."""
     threshold = float(threshold)
     gen = (document.get("settings") or {}).get("gen_tokens")
+    earlier = previous if isinstance(previous, list) else [previous] if previous else []
     before = {}
-    for tier in (previous or {}).get("tiers", []):
-        for case in tier["cases"]:
-            before[_key(tier, case, (previous.get("settings") or {}).get("gen_tokens"))] = case["summary"]
+    for run in sorted(earlier, key=lambda r: r.get("started") or ""):
+        for tier in run.get("tiers", []):
+            for case in tier["cases"]:
+                # newer runs replace older ones
+                before[_key(tier, case, (run.get("settings") or {}).get("gen_tokens"))] = (run.get("started"),
+                                                                                          case["summary"])
     rows = []
     for tier in document.get("tiers", []):
         for case in tier["cases"]:
-            old = before.get(_key(tier, case, gen))
+            started, old = before.get(_key(tier, case, gen), (None, None))
             if old is None:
                 continue
             for metric in METRICS:
@@ -113,9 +117,9 @@ def bench_compare(document, previous, threshold=0.10):
                 change = (now - was) / was
                 rows.append({"tier": tier["tier"], "prompt_tokens": case["prompt_tokens"],
                              "concurrency": case["concurrency"], "metric": metric, "before": was, "now": now,
-                             "change": round(change, 4), "regression": change < -threshold})
-    return {"compared": bool(rows), "previous": (previous or {}).get("started"), "threshold": threshold,
-            "rows": rows, "regressions": [r for r in rows if r["regression"]]}
+                             "change": round(change, 4), "regression": change < -threshold, "previous": started})
+    return {"compared": bool(rows), "previous": max([r["previous"] for r in rows] or [None], key=lambda v: v or ""),
+            "threshold": threshold, "rows": rows, "regressions": [r for r in rows if r["regression"]]}
 
 
 def _fmt(spread):
@@ -138,12 +142,12 @@ def bench_table(document, comparison=None):
         if not comparison["compared"]:
             lines.append("no earlier run of these tiers and settings to compare with")
         else:
-            lines.append("against the run of %s (a regression is a drop of more than %.0f %%):"
-                         % (comparison["previous"], comparison["threshold"] * 100))
+            lines.append("against the previous run of each (a regression is a drop of more than %.0f %%):"
+                         % (comparison["threshold"] * 100))
             for row in comparison["rows"]:
-                lines.append("  %-9s %6d x%-3d %-12s %10.1f -> %10.1f  %+6.1f %%%s" % (
+                lines.append("  %-9s %6d x%-3d %-12s %10.1f -> %10.1f  %+6.1f %%  (run of %s)%s" % (
                     row["tier"], row["prompt_tokens"], row["concurrency"], row["metric"], row["before"], row["now"],
-                    row["change"] * 100, "  REGRESSION" if row["regression"] else ""))
+                    row["change"] * 100, row["previous"], "  REGRESSION" if row["regression"] else ""))
     return lines
 
 

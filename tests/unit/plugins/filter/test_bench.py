@@ -71,6 +71,16 @@ def test_a_drop_beyond_the_threshold_is_a_regression_and_a_gain_is_not():
     assert any("REGRESSION" in line and "gen_tps" in line and "-20.0 %" in line for line in lines)
 
 
+def test_each_case_compares_with_the_newest_run_that_measured_it():
+    oldest, middle = document(gen=50.0, started="2026-11-29T010000Z"), document(gen=45.0, started="2026-11-29T020000Z")
+    middle["tiers"] = [t for t in middle["tiers"] if t["tier"] == "reviewer"]
+    comparison = bench_compare(document(gen=40.0, started="2026-11-29T030000Z"), [middle, oldest])
+    used = dict(((r["tier"], r["metric"], r["concurrency"]), (r["previous"], r["before"])) for r in comparison["rows"])
+    assert used[("reviewer", "gen_tps", 1)] == ("2026-11-29T020000Z", 45.0)
+    assert used[("orch", "gen_tps", 1)] == ("2026-11-29T010000Z", 50.0)
+    assert comparison["previous"] == "2026-11-29T020000Z"
+
+
 def test_only_the_same_tier_and_settings_compare():
     before = document()
     other = copy.deepcopy(before)
