@@ -102,8 +102,8 @@ def bench_compare(document, previous, threshold=0.10):
         for tier in run.get("tiers", []):
             for case in tier["cases"]:
                 # newer runs replace older ones
-                before[_key(tier, case, (run.get("settings") or {}).get("gen_tokens"))] = (run.get("started"),
-                                                                                          case["summary"])
+                key = _key(tier, case, (run.get("settings") or {}).get("gen_tokens"))
+                before[key] = (run.get("started"), case["summary"])
     rows = []
     for tier in document.get("tiers", []):
         for case in tier["cases"]:

@@ -3,6 +3,7 @@ the results file and its comparison with the previous run, an injected slowdown 
 bench_fail_on_regression), and a tier measured on both engines and put back on its own."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +25,9 @@ def playbook(name, *args):
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
            str(ROOT / name)] + list(args)
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT, timeout=1200,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
-    proc.stdout = " ".join(proc.stdout.split())
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
+    # (a failure's message is printed with its line breaks as \n)
+    proc.stdout = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout).replace("\\n", " ").split())
     return proc
 
 

@@ -1,36 +1,20 @@
 """tier_bench against the vLLM stand-in streaming at set rates: the measured rates land within 10 % of the set
 ones, at one request and at several; the server's usage figures are the counts; a server without them fails."""
-import sys
-import threading
-from http.server import ThreadingHTTPServer
-from pathlib import Path
-
 import pytest
 
 from ansible_collections.strix.opencode.plugins.modules import tier_bench
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
-import vllm_standin  # noqa: E402  pylint: disable=wrong-import-position
 
 TOLERANCE = 0.10
 
 
 @pytest.fixture
-def standin(monkeypatch):
-    servers = []
-
+def standin(vllm_server, monkeypatch):
+    """start(prompt_tps, gen_tps) -> the base URL of the vLLM stand-in streaming at those rates."""
     def start(prompt_tps, gen_tps):
         monkeypatch.setenv("STANDIN_PROMPT_TPS", str(prompt_tps))
         monkeypatch.setenv("STANDIN_GEN_TPS", str(gen_tps))
-        args = vllm_standin.parse(["serve", "/models/orch", "--served-model-name", "orch", "--max-model-len", "8192"])
-        server = ThreadingHTTPServer(("127.0.0.1", 0), vllm_standin.handler(vllm_standin.Engine(args, 0, False)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return "http://127.0.0.1:%d" % server.server_address[1]
-
-    yield start
-    for server in servers:
-        server.shutdown()
+        return vllm_server(["serve", "/models/orch", "--served-model-name", "orch", "--max-model-len", "8192"])
+    return start
 
 
 def near(measured, expected):

@@ -2,18 +2,13 @@
 import json
 import socketserver
 import struct
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from ansible_collections.strix.opencode.plugins.modules import tier_health
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
-import vllm_standin  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture
@@ -22,21 +17,11 @@ def run(run_module):
 
 
 @pytest.fixture
-def standin():
-    """Start the vLLM stand-in in this process; returns start(load_seconds, never_ready) -> base URL."""
-    servers = []
-
+def standin(vllm_server):
+    """start(load_seconds, never_ready) -> the base URL of the vLLM stand-in."""
     def start(load_seconds=0.0, never_ready=False, name="Qwen/Qwen2.5-14B-Instruct"):
-        args = vllm_standin.parse(["serve", "/models/orch", "--served-model-name", name])
-        engine = vllm_standin.Engine(args, load_seconds, never_ready)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), vllm_standin.handler(engine))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return "http://127.0.0.1:%d" % server.server_address[1]
-
-    yield start
-    for server in servers:
-        server.shutdown()
+        return vllm_server(["serve", "/models/orch", "--served-model-name", name], load_seconds, never_ready)
+    return start
 
 
 class DockerAPI:
