@@ -21,13 +21,15 @@ SMALL = ["-e", "bench_prompt_tokens=64", "-e", "bench_gen_tokens=16", "-e", "ben
 
 
 def playbook(name, *args):
-    """Run a playbook; its output with the display's line wrapping undone (words joined by single spaces)."""
+    """Run a playbook; its output and errors with the display's line wrapping undone (words joined by single
+    spaces) as stdout."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
            str(ROOT / name)] + list(args)
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT, timeout=1200,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
-    # (a failure's message is printed with its line breaks as \n)
-    proc.stdout = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout).replace("\\n", " ").split())
+    # ansible-core prints a failure's message on stderr, with its line breaks as \n
+    text = proc.stdout + "\n" + proc.stderr
+    proc.stdout = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", text).replace("\\n", " ").split())
     return proc
 
 
