@@ -22,7 +22,7 @@ import re
 from ansible.errors import AnsibleFilterError
 from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import catalog_facts
 from ansible_collections.strix.opencode.plugins.plugin_utils.opencode_config import (
-    TIERS, check as check_opencode, opencode_layout)
+    TIERS, check as check_opencode, served_tiers, switchable_layout)
 
 ENGINES = ("vllm", "llamacpp")
 DEVICES = ("gpu", "cpu")
@@ -54,6 +54,9 @@ MAX_TOTAL_SHARE = 0.90
 MODEL_KEYS = ("repo_id", "revision", "filename", "sha256", "allow_patterns", "ignore_patterns", "path")
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 ADDRESS = re.compile(r"^[0-9a-fA-F.:]+$")
+# What the plan is told of strix_api_key (never the key): none, generate (made on the box), given (from the
+# inventory), invalid (given but unusable).
+API_KEY_STATES = ("none", "generate", "given", "invalid")
 MIB = 1024 * 1024
 # Image tags upstream no longer maintains, and what replaced them (kyuz0/amd-strix-halo-toolboxes): rocm-7.2 was
 # renamed rocm-7.2.1 .. 7.2.4 and on 2026-08-01 rocm-7.14 (7b5865e), so the old channel tags are frozen at a
@@ -345,7 +348,11 @@ class _Planner:
         if not image:
             self.problem("strix_images has no image for %s tiers (tier %s)", s["engine"], tier)
         env.update(dict((str(k), str(v)) for k, v in (s.get("env") or {}).items()))
+        # The key reaches the server as LLAMA_API_KEY / VLLM_API_KEY from a root-only file on the box: never on the
+        # command line, never in the plan.
+        keys = api_key_files(d)
         return {
+            "env_file": keys["env"] if keys else None,
             "name": name, "image": image, "entrypoint": entrypoint, "command": command + list(s.get("extra_args", [])),
             "volumes": volumes, "env": env, "devices": devices, "groups": list(d.get("gpu_groups") or []) if devices or
             s["device"] == "gpu" else [], "served_name": served, "healthcheck": healthcheck,
@@ -373,6 +380,19 @@ class _Planner:
             self.problem("strix_network_mode must be host or container:<name>, got %r", network)
         if not ADDRESS.match(str(d.get("bind_address", ""))):
             self.problem("strix_bind_address must be an IP address, got %r", d.get("bind_address"))
+        key = d.get("api_key") or "none"
+        if key not in API_KEY_STATES:
+            self.problem("strix_api_key: the description must say none, generate, given or invalid (the filter never "
+                         "sees the key itself), got %r", key[:12])
+        elif key == "invalid":
+            self.problem("strix_api_key must be at least 16 printable characters without spaces or quotes (or "
+                         "generate, for a key made on the box); the value given is not shown")
+        elif key == "none" and not _is_loopback(d.get("bind_address", "127.0.0.1")):
+            self.problem("strix_bind_address %s leaves loopback: every tier would answer anyone on the network. Set "
+                         "strix_api_key: generate (a key made on the box, kept in %s) or a key from a vault",
+                         d.get("bind_address"), d.get("api_key_file"))
+        if key in ("generate", "given") and not posixpath.isabs(str(d.get("api_key_file", ""))):
+            self.problem("strix_api_key_file must be an absolute path, got %r", d.get("api_key_file"))
         for key, image in sorted((d.get("images") or {}).items()):
             name, _sep, tag = str(image).partition("@")[0].rpartition(":")
             if "/" in tag or not name:
@@ -403,6 +423,19 @@ def _context_override(args):
 
 def _loopback(bind):
     return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
+
+
+def _is_loopback(bind):
+    """Whether an address is reachable from the box alone (127.0.0.0/8, ::1)."""
+    return str(bind).startswith("127.") or str(bind) in ("::1", "localhost")
+
+
+def api_key_files(description):
+    """The key's files on the box ({key, env}), or None when the tiers take no key."""
+    if (description.get("api_key") or "none") not in ("generate", "given"):
+        return None
+    path = str(description.get("api_key_file"))
+    return {"key": path, "env": path + ".env"}
 
 
 def strix_models(description):
@@ -525,6 +558,7 @@ def strix_plan(description, facts=None):
                       "port": settings["port"], "context": settings["context"], "output": settings["output"],
                       "parallel": settings["parallel"], "health_timeout": settings["health_timeout"],
                       "served_name": box.pop("served_name"), "url": box.pop("url"), "model": model,
+                      "api_key_file": (api_key_files(description) or {}).get("key"),
                       "facts": info, "container": box, "settings": settings})
 
     ports = {}
@@ -571,8 +605,7 @@ def strix_plan(description, facts=None):
                         ", ".join("%s (%s)" % (m["path"], m["reason"]) for m in downloads if m["would_download"]),
                         margin // MIB, int(free) / 1024.0 ** 3)
 
-    served = dict((t["tier"], {"title": t["title"], "port": t["port"], "served_name": t["served_name"],
-                               "context": t["context"], "output": t["output"]}) for t in tiers)
+    served = served_tiers(tiers)
     cloud = description.get("cloud_planner") or {}
     agents = description.get("plugin_agents") or {}
     orch = description.get("orch") or None
@@ -582,20 +615,15 @@ def strix_plan(description, facts=None):
     planner.problems.extend(opencode_problems)
     opencode = {}
     if not opencode_problems:
-        host = _loopback(description.get("bind_address", "127.0.0.1"))
-        opencode = opencode_layout(served, host, cloud, agents, orch)
-        # The switch's edits for each choice, so a converge keeps the choice a file already holds.
-        opencode["switch"] = dict(
-            (choice, dict((k, opencode_layout(served, host, cloud, agents, choice)[k])
-                          for k in ("primary", "switch_config_edits", "switch_plugin_edits")))
-            for choice in (["local"] if served else []) + (["cloud"] if cloud.get("model") else []))
-        opencode["default_choice"] = "cloud" if opencode_layout(served, host, cloud, agents)["primary"] == \
-            opencode["switch"].get("cloud", {}).get("primary") else "local"
+        opencode = switchable_layout(served, _loopback(description.get("bind_address", "127.0.0.1")), cloud, agents,
+                                     orch, api_key=bool(api_key_files(description)))
 
     for tier in tiers:
         tier.pop("settings")
     return {
         "stack": description.get("stack_name"),
+        # Where the tiers' API key is kept on the box ({key, env}), or None: the tiers take none.
+        "api_key": api_key_files(description),
         "mode": description.get("mode"),
         "network_mode": description.get("network_mode"),
         "tiers": tiers,

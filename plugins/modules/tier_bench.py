@@ -65,6 +65,10 @@ options:
     description: Seconds one request may take.
     type: float
     default: 600
+  api_key_file:
+    description: A file on the host holding the tier's API key, sent as a bearer token (read by the module, never an
+      argument).
+    type: path
 extends_documentation_fragment:
   - strix.opencode.read_only
 """
@@ -128,6 +132,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import urlparse
+from ansible_collections.strix.opencode.plugins.module_utils.api_key import KeyError_, auth_headers, read_key
 
 
 class BenchError(Exception):
@@ -147,7 +152,7 @@ def spread(values):
     return {"min": round(min(values), 2), "median": round(_median(values), 2), "max": round(max(values), 2)}
 
 
-def one_request(url, model, prompt, gen_tokens, timeout):
+def one_request(url, model, prompt, gen_tokens, timeout, headers=None):
     """One streamed completion; its timings and the server's usage."""
     parsed = urlparse(url)
     body = json.dumps({"model": model, "prompt": prompt, "max_tokens": gen_tokens, "min_tokens": gen_tokens,
@@ -158,7 +163,7 @@ def one_request(url, model, prompt, gen_tokens, timeout):
     first = last = None
     usage = None
     try:
-        connection.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
+        connection.request("POST", "/v1/completions", body, dict({"Content-Type": "application/json"}, **(headers or {})))
         response = connection.getresponse()
         if response.status != 200:
             raise BenchError("%s/v1/completions answered %d: %s" % (url, response.status,
@@ -196,13 +201,13 @@ def one_request(url, model, prompt, gen_tokens, timeout):
             "sent": sent, "last": last}
 
 
-def batch(url, model, prompts, gen_tokens, timeout):
+def batch(url, model, prompts, gen_tokens, timeout, headers=None):
     """The prompts sent at once; each request's figures and the batch's aggregate generation rate."""
     results, errors = [None] * len(prompts), []
 
     def run(index):
         try:
-            results[index] = one_request(url, model, prompts[index], gen_tokens, timeout)
+            results[index] = one_request(url, model, prompts[index], gen_tokens, timeout, headers)
         except BenchError as error:
             errors.append(str(error))
 
@@ -223,7 +228,8 @@ def batch(url, model, prompts, gen_tokens, timeout):
                      "agg_gen_tps": round(generated / (end - start), 2) if end > start else None}
 
 
-def bench(url, model, prompt_tokens, gen_tokens, concurrency, repetitions, warmup, token_range, timeout, seed=None):
+def bench(url, model, prompt_tokens, gen_tokens, concurrency, repetitions, warmup, token_range, timeout, seed=None,
+          headers=None):
     rng = random.Random(seed)
 
     def prompts():
@@ -231,10 +237,10 @@ def bench(url, model, prompt_tokens, gen_tokens, concurrency, repetitions, warmu
                 for _m in range(concurrency)]
 
     for _n in range(warmup):
-        batch(url, model, prompts(), gen_tokens, timeout)
+        batch(url, model, prompts(), gen_tokens, timeout, headers)
     runs, batches = [], []
     for _n in range(repetitions):
-        results, summary = batch(url, model, prompts(), gen_tokens, timeout)
+        results, summary = batch(url, model, prompts(), gen_tokens, timeout, headers)
         runs.extend(results)
         batches.append(summary)
     return {"runs": runs, "batches": batches,
@@ -255,6 +261,7 @@ def main():
             warmup=dict(type="int", default=1),
             token_range=dict(type="list", elements="int", default=[1000, 30000], no_log=False),
             timeout=dict(type="float", default=600),
+            api_key_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -270,9 +277,10 @@ def main():
     if not p["url"].startswith("http://"):
         module.fail_json(msg="tier_bench: url must be http://host:port, got %r" % p["url"])
     try:
+        headers = auth_headers(read_key(p["api_key_file"]))
         result = bench(p["url"].rstrip("/"), p["model"], p["prompt_tokens"], p["gen_tokens"], p["concurrency"],
-                       p["repetitions"], p["warmup"], p["token_range"], p["timeout"])
-    except BenchError as error:
+                       p["repetitions"], p["warmup"], p["token_range"], p["timeout"], headers=headers)
+    except (BenchError, KeyError_) as error:
         module.fail_json(msg="tier_bench: %s" % error)
     module.exit_json(changed=False, **result)
 

@@ -64,6 +64,11 @@ options:
     description: Lines of the container's log to include in a failure.
     type: int
     default: 40
+  api_key_file:
+    description:
+      - A file on the host holding the tier's API key (the M(strix.opencode.api_key) module's O(strix.opencode.api_key#module:path)),
+        sent as a bearer token. The key is read by the module, never passed as an argument.
+    type: path
   chat:
     description: When the tier is healthy, send a one-token chat completion and report its latency and answer.
     type: bool
@@ -141,6 +146,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
+from ansible_collections.strix.opencode.plugins.module_utils.api_key import KeyError_, auth_headers, read_key
 
 
 class UnixHTTPConnection(http_client.HTTPConnection):
@@ -201,18 +207,20 @@ def demultiplex(data):
 
 
 class Tier(object):
-    def __init__(self, url, timeout):
+    def __init__(self, url, timeout, key=None):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("url must be http(s)://host:port, got %s" % url)
         self.parts = parts
         self.timeout = timeout
+        self.auth = auth_headers(key)
 
     def request(self, method, path, body=None):
         cls = http_client.HTTPSConnection if self.parts.scheme == "https" else http_client.HTTPConnection
         conn = cls(self.parts.hostname, self.parts.port, timeout=self.timeout)
         try:
             headers = {"Content-Type": "application/json"} if body is not None else {}
+            headers.update(self.auth)
             conn.request(method, self.parts.path.rstrip("/") + path,
                          body=json.dumps(body) if body is not None else None, headers=headers)
             response = conn.getresponse()
@@ -232,6 +240,9 @@ class Tier(object):
             status, body = self.request("GET", "/v1/models")
         except (socket.error, http_client.HTTPException) as exc:
             return "loading", "no answer on /v1/models (%s)" % exc, []
+        if status == 401:
+            return "loading", "/v1/models answered 401: the tier wants an API key (%s)" % (
+                "the one sent is not it" if self.auth else "none was sent; api_key_file names it"), []
         if status != 200:
             return "loading", "/v1/models answered %d" % status, []
         try:
@@ -267,6 +278,7 @@ def main():
             request_timeout=dict(type="float", default=5),
             log_lines=dict(type="int", default=40),
             chat=dict(type="bool", default=False),
+            api_key_file=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -274,9 +286,9 @@ def main():
     name, port = p["tier"], urlsplit(p["url"]).port
     where = "tier %s (port %s)" % (name, port)
     try:
-        tier = Tier(p["url"], p["request_timeout"])
+        tier = Tier(p["url"], p["request_timeout"], read_key(p["api_key_file"]))
         docker = Docker(p["docker_host"], p["request_timeout"]) if p["container"] else None
-    except ValueError as exc:
+    except (ValueError, KeyError_) as exc:
         module.fail_json(msg="%s: %s" % (where, exc))
     if p["timeout"] < 0 or p["interval"] <= 0:
         module.fail_json(msg="%s: timeout must be 0 or more and interval more than 0" % where)

@@ -49,11 +49,16 @@ def check(served, cloud, plugin_agents, orch):
     return problems
 
 
-def _provider(tier, spec, host):
+# Where OpenCode reads the tiers' API key from, when they take one: a file in the user's own configuration
+# directory (0600), never the key itself in opencode.jsonc.
+API_KEY_REF = "{file:~/.config/opencode/strix-api-key}"
+
+
+def _provider(tier, spec, host, api_key=False):
     return {
         "npm": "@ai-sdk/openai-compatible",
         "name": spec["title"],
-        "options": {"baseURL": "http://%s:%d/v1" % (host, spec["port"]), "apiKey": "local"},
+        "options": {"baseURL": "http://%s:%d/v1" % (host, spec["port"]), "apiKey": API_KEY_REF if api_key else "local"},
         "models": {tier: {
             "id": spec["served_name"],
             "name": spec["served_name"],
@@ -84,7 +89,7 @@ def _absent(path):
     return {"key_path": path, "state": "absent", "value": None}
 
 
-def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, orch=None):
+def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, orch=None, api_key=False):
     """Everything the opencode role writes, as data.
 
     served maps each tier the box runs to {title, port, served_name, context, output}; plugin_agents maps
@@ -110,7 +115,7 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
         """The tier an agent of this tier runs on: its own, or the primary's when the box lacks it."""
         return tier if tier in served else primary_tier
 
-    providers = dict(("local_%s" % t, _provider(t, served[t], host)) for t in enabled)
+    providers = dict(("local_%s" % t, _provider(t, served[t], host, api_key)) for t in enabled)
     if cloud_ref:
         providers["cloud_planner"] = _cloud_provider(cloud)
     agents = {PRIMARY_AGENT: {"mode": "primary", "model": primary, "description": AGENT_ROLES["orch"]}}
@@ -137,6 +142,7 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
             config_edits += _leaves(["provider", name, "models", cloud["model"]], {})
         else:
             config_edits += _leaves(["provider", name, "options", "baseURL"], provider["options"]["baseURL"])
+            config_edits += _leaves(["provider", name, "options", "apiKey"], provider["options"]["apiKey"])
             config_edits += _leaves(["provider", name, "models"], provider["models"])
     for tier in TIERS:
         if tier not in served:
@@ -181,3 +187,22 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
         "switch_config_edits": switch_config_edits,
         "switch_plugin_edits": switch_plugin_edits,
     }
+
+
+def served_tiers(tiers):
+    """What OpenCode needs of each planned tier (strix_plan.tiers): {tier: {title, port, served_name, ...}}."""
+    return dict((t["tier"], {"title": t["title"], "port": t["port"], "served_name": t["served_name"],
+                             "context": t["context"], "output": t["output"]}) for t in tiers)
+
+
+def switchable_layout(served, host, cloud, plugin_agents, orch, api_key=False):
+    """opencode_layout, with the switch's edits for each choice (so a converge keeps the choice a file already
+    holds) and the choice a new file starts with."""
+    layout = opencode_layout(served, host, cloud, plugin_agents, orch, api_key)
+    layout["switch"] = dict(
+        (choice, dict((k, opencode_layout(served, host, cloud, plugin_agents, choice, api_key)[k])
+                      for k in ("primary", "switch_config_edits", "switch_plugin_edits")))
+        for choice in (["local"] if served else []) + (["cloud"] if (cloud or {}).get("model") else []))
+    layout["default_choice"] = "cloud" if opencode_layout(served, host, cloud, plugin_agents)["primary"] == \
+        layout["switch"].get("cloud", {}).get("primary") else "local"
+    return layout

@@ -13,6 +13,8 @@ Behaviour for failure tests, through the environment:
     STANDIN_LOAD_SECONDS  how long loading takes (default 2)
     STANDIN_NEVER_READY   1: stays loading (503) for ever
     STANDIN_EXIT_AFTER    N: exits with code 3 after N seconds, as a crashing engine would
+An API key (--api-key, or VLLM_API_KEY as vLLM reads it) guards every /v1 route as vLLM guards them: 401
+without "Authorization: Bearer <key>"; /health stays open.
 Rates for benchmarks:
     STANDIN_PROMPT_TPS    prompt tokens processed per second (default 5000)
     STANDIN_GEN_TPS       tokens generated per second, per request (default 200)
@@ -80,6 +82,11 @@ class Engine:
         self.ready_at = None if never_ready else time.time() + load_seconds
         self.prompt_tps = float(os.environ.get("STANDIN_PROMPT_TPS", "5000"))
         self.gen_tps = float(os.environ.get("STANDIN_GEN_TPS", "200"))
+        self.api_key = args.api_key or os.environ.get("VLLM_API_KEY") or None
+
+    def authorized(self, path, headers):
+        return not (self.api_key and path.startswith("/v1")) or \
+            headers.get("Authorization") == "Bearer %s" % self.api_key
 
     @property
     def ready(self):
@@ -105,6 +112,8 @@ def handler(engine):
             self.reply(status, {"error": {"message": message, "type": kind, "code": status}})
 
         def do_GET(self):
+            if not engine.authorized(self.path, self.headers):
+                return self.reply(401, {"error": "Unauthorized"})
             if not engine.ready:
                 return self.error(503, "ServiceUnavailable", "the model is loading")
             if self.path == "/health":
@@ -116,6 +125,9 @@ def handler(engine):
             return self.error(404, "NotFoundError", "Not Found")
 
         def do_POST(self):
+            if not engine.authorized(self.path, self.headers):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                return self.reply(401, {"error": "Unauthorized"})
             if not engine.ready:
                 return self.error(503, "ServiceUnavailable", "the model is loading")
             if self.path not in ("/v1/chat/completions", "/v1/completions"):

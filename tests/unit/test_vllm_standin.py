@@ -117,3 +117,17 @@ def test_a_max_model_len_above_the_models_config_is_refused_unless_hf_overrides_
             assert "serving" in proc.stderr.readline()
         finally:
             proc.kill()
+
+
+def test_an_api_key_guards_the_v1_routes_and_leaves_health_open(standin):
+    url = standin(SERVE, STANDIN_LOAD_SECONDS="0", VLLM_API_KEY="box-key-0123456789abcdef").url
+
+    def get(path, key=None):
+        request = urllib.request.Request(url + path, headers={"Authorization": "Bearer %s" % key} if key else {})
+        try:
+            return urllib.request.urlopen(request, timeout=5).status
+        except urllib.error.HTTPError as error:
+            return error.code
+    assert get("/health") == 200
+    assert get("/v1/models") == 401 and get("/v1/models", "wrong-key-0123456789") == 401
+    assert get("/v1/models", "box-key-0123456789abcdef") == 200

@@ -377,3 +377,44 @@ def test_llamacpp_healthchecks_need_only_bash():
     reviewer = plan(mode="cpu")["tiers"][0]["container"]["healthcheck"]
     assert reviewer[:3] == ["CMD", "bash", "-c"] and "/dev/tcp/127.0.0.1/8011" in reviewer[3]
     assert "curl" not in reviewer[3] and "python" not in reviewer[3]
+
+
+def test_a_bind_address_off_loopback_without_a_key_is_refused():
+    problems = plan(mode="full", bind_address="0.0.0.0")["problems"]
+    assert len(problems) == 1 and problems[0].startswith("strix_bind_address 0.0.0.0 leaves loopback")
+    assert "strix_api_key: generate" in problems[0]
+    assert plan(mode="full", bind_address="192.168.1.20", api_key="none")["problems"] == problems[:0] + [
+        problems[0].replace("0.0.0.0", "192.168.1.20")]
+    for loopback in ("127.0.0.1", "127.0.1.1", "::1"):
+        assert plan(mode="cpu", bind_address=loopback)["problems"] == []
+
+
+def test_with_a_key_the_servers_get_an_environment_file_and_opencode_a_file_reference():
+    result = plan(mode="full", bind_address="0.0.0.0", api_key="generate", api_key_file="/etc/strix-opencode/api-key")
+    assert result["problems"] == []
+    assert result["api_key"] == {"key": "/etc/strix-opencode/api-key", "env": "/etc/strix-opencode/api-key.env"}
+    for tier in result["tiers"]:
+        assert tier["container"]["env_file"] == "/etc/strix-opencode/api-key.env"
+        assert tier["api_key_file"] == "/etc/strix-opencode/api-key"
+        assert "--api-key" not in cmd(tier) and "--api-key-file" not in cmd(tier)
+    for name, provider in result["opencode"]["providers"].items():
+        if name.startswith("local_"):
+            assert provider["options"]["apiKey"] == "{file:~/.config/opencode/strix-api-key}"
+            assert provider["options"]["baseURL"].startswith("http://127.0.0.1:")
+    edits = dict((tuple(e["key_path"]), e["value"]) for e in result["opencode"]["config_edits"])
+    assert edits[("provider", "local_orch", "options", "apiKey")] == "{file:~/.config/opencode/strix-api-key}"
+
+
+def test_without_a_key_nothing_refers_to_one():
+    result = plan(mode="cpu")
+    assert result["api_key"] is None
+    assert all(t["container"]["env_file"] is None and t["api_key_file"] is None for t in result["tiers"])
+    assert all(p["options"]["apiKey"] == "local" for p in result["opencode"]["providers"].values())
+
+
+def test_an_unusable_key_is_refused_without_being_shown():
+    problems = plan(mode="cpu", bind_address="0.0.0.0", api_key="invalid")["problems"]
+    assert problems == ["strix_api_key must be at least 16 printable characters without spaces or quotes (or "
+                        "generate, for a key made on the box); the value given is not shown"]
+    assert "strix_api_key_file must be an absolute path" in " ".join(
+        plan(mode="cpu", api_key="given", api_key_file="etc/key")["problems"])

@@ -72,3 +72,16 @@ def test_spread():
     assert tier_bench.spread([3, 1, 2]) == {"min": 1, "median": 2, "max": 3}
     assert tier_bench.spread([4, 1, 2, 3]) == {"min": 1, "median": 2.5, "max": 4}
     assert tier_bench.spread([None]) == {"min": None, "median": None, "max": None}
+
+
+def test_a_tier_with_a_key_is_measured_with_the_key_file_and_refused_without(run_module, vllm_server, monkeypatch,
+                                                                             tmp_path):
+    monkeypatch.setenv("VLLM_API_KEY", "box-key-0123456789abcdef")
+    url = vllm_server(["serve", "/models/orch", "--served-model-name", "orch", "--max-model-len", "8192"])
+    key_file = tmp_path / "api-key"
+    key_file.write_text("box-key-0123456789abcdef\n")
+    refused = run_module(tier_bench, url=url, model="orch", gen_tokens=4, repetitions=1, warmup=0)
+    assert refused["failed"] and "answered 401" in refused["msg"]
+    result = run_module(tier_bench, url=url, model="orch", gen_tokens=4, repetitions=1, warmup=0,
+                        api_key_file=str(key_file))
+    assert not result.get("failed") and result["runs"][0]["completion_tokens"] == 4

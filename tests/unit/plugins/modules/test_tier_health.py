@@ -153,3 +153,19 @@ def test_check_mode_behaves_the_same(run, standin):
 def test_bad_arguments_fail_with_a_message(run, args, message):
     result = run(**dict({"tier": "orch", "url": "http://127.0.0.1:9", "model": "m"}, **args))
     assert result["failed"] and message in result["msg"]
+
+
+def test_a_tier_with_a_key_is_healthy_only_with_the_key_file(run, vllm_server, tmp_path):
+    url = vllm_server(["serve", "/models/orch", "--served-model-name", "orch", "--api-key", "box-key-0123456789abcdef"])
+    key_file = tmp_path / "api-key"
+    key_file.write_text("box-key-0123456789abcdef\n")
+    without = run(tier="orch", url=url, model="orch")
+    assert without["state"] == "loading" and "answered 401" in without["detail"] and "none was sent" in without["detail"]
+    with_key = run(tier="orch", url=url, model="orch", api_key_file=str(key_file), chat=True)
+    assert with_key["state"] == "healthy" and with_key["answer"] == "stand-in reply from orch"
+    assert "box-key" not in json.dumps(with_key)
+
+
+def test_an_unreadable_key_file_fails_naming_it(run, standin, tmp_path):
+    result = run(tier="orch", url=standin(), model="Qwen/Qwen2.5-14B-Instruct", api_key_file=str(tmp_path / "none"))
+    assert result.get("failed") and "cannot read the API key file %s" % (tmp_path / "none") in result["msg"]
