@@ -28,6 +28,14 @@ options:
     description:
       - The Hub or a mirror. Defaults to the C(HF_ENDPOINT) environment variable, then C(https://huggingface.co).
     type: str
+  mirror:
+    description:
+      - A LAN mirror of the models (a plain HTTP server, such as the M(strix.opencode.mirror) role's nginx), holding
+        files at C(<mirror>/<repo_id>/<commit>/<filename>). The Hub still says which commit, size and sha256 a file
+        has (one HEAD request); the bytes come from the mirror when it has that file, from the Hub when it lacks it
+        (404). A mirror copy of another size, or one whose sha256 differs from the Hub's, fails naming the mirror.
+      - The token is never sent to the mirror.
+    type: str
   timeout:
     description: Seconds to wait for the server at each step (connection, each read).
     type: int

@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+import re
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.strix.opencode.plugins.module_utils.jsonc import JsoncError, loads
 
@@ -23,18 +26,42 @@ def opencode_targets(passwd, users, project_dirs):
     targets = []
     for user in users:
         home = passwd[user][4].rstrip("/") or "/"
-        targets.append(_target(home + "/.config/opencode", home + "/.omo", user, int(passwd[user][2])))
+        targets.append(_target(home + "/.config/opencode", home + "/.omo", user, int(passwd[user][2]), home))
     for result in project_dirs:
         if not result["stat"].get("isdir"):
             raise AnsibleFilterError("opencode_project_dirs: %s is not a directory" % result["item"])
         directory = result["stat"]["path"].rstrip("/")
-        targets.append(_target(directory, directory + "/.omo", result["stat"]["pw_name"], result["stat"]["gid"]))
+        owner = result["stat"]["pw_name"]
+        home = (passwd[owner][4].rstrip("/") or "/") if owner in passwd else None
+        targets.append(_target(directory, directory + "/.omo", owner, result["stat"]["gid"], home))
     return targets
 
 
-def _target(config_dir, plugin_dir, owner, group):
+def _target(config_dir, plugin_dir, owner, group, home):
+    # The tiers' API key for this owner, where opencode.jsonc's {file:~/.config/opencode/strix-api-key} finds it.
     return {"config_dir": config_dir, "config": config_dir + "/opencode.jsonc",
-            "plugin_dir": plugin_dir, "plugin": plugin_dir + "/omo.jsonc", "owner": owner, "group": group}
+            "plugin_dir": plugin_dir, "plugin": plugin_dir + "/omo.jsonc", "owner": owner, "group": group,
+            "key_file": home + "/.config/opencode/strix-api-key" if home else None}
+
+
+def opencode_remote(layout, address):
+    """The box's OpenCode layout for a machine on its network: every local tier's baseURL at address instead of
+    the box's loopback address. The rest (models, agents, the switch, the key's file reference) is the box's."""
+    if not address or not re.match(r"^[A-Za-z0-9_.:\[\]-]+$", str(address)):
+        raise AnsibleFilterError("opencode_box_address must be a host name or IP address, got %r" % (address,))
+
+    def moved(url):
+        return re.sub(r"^http://[^/]+:(\d+)/v1$", lambda m: "http://%s:%s/v1" % (address, m.group(1)), url)
+
+    layout = copy.deepcopy(layout)
+    for name, provider in layout.get("providers", {}).items():
+        if name.startswith("local_"):
+            provider["options"]["baseURL"] = moved(provider["options"]["baseURL"])
+    for edit in layout.get("config_edits", []):
+        path = edit.get("key_path") or []
+        if len(path) == 4 and path[0] == "provider" and str(path[1]).startswith("local_") and path[3] == "baseURL":
+            edit["value"] = moved(edit["value"])
+    return layout
 
 
 def opencode_edits(layout, current_text=None, orch=None):
@@ -61,4 +88,5 @@ def opencode_edits(layout, current_text=None, orch=None):
 
 class FilterModule(object):
     def filters(self):
-        return {"opencode_targets": opencode_targets, "opencode_edits": opencode_edits}
+        return {"opencode_targets": opencode_targets, "opencode_edits": opencode_edits,
+                "opencode_remote": opencode_remote}

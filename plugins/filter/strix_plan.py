@@ -626,6 +626,7 @@ def strix_plan(description, facts=None):
         "api_key": api_key_files(description),
         "mode": description.get("mode"),
         "network_mode": description.get("network_mode"),
+        "bind_address": description.get("bind_address"),
         "tiers": tiers,
         "containers": dict((t["tier"], t["container"]["name"]) for t in tiers),
         "downloads": downloads,

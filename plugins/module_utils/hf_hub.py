@@ -12,6 +12,8 @@ huggingface_hub, and that client can no longer resume an interrupted download in
 - GET with Range continues <dest>.part; redirects are followed, and the Authorization header is dropped
   when a redirect leaves the endpoint's host. A server that answers a Range request with 200 starts the
   file over.
+- With a mirror (a plain HTTP server holding {mirror}/{repo}/{commit}/{file}), the bytes come from the mirror when
+  it has the file at the Hub's commit, and from the Hub when it lacks it; the Hub's size and hash decide either way.
 - The size and hash are checked before the file is renamed into place: the final path never holds a
   partial or unverified file. A sidecar (.<name>.hf.json) records sha256, size, mtime and commit, so a
   later run with the file untouched does one HEAD (or none, given the expected sha256) and reads nothing.
@@ -44,6 +46,7 @@ HUB_ARGUMENT_SPEC = dict(
     revision=dict(type="str", default="main"),
     token=dict(type="str", no_log=True, fallback=(env_fallback, ["HF_TOKEN"])),
     endpoint=dict(type="str", fallback=(env_fallback, ["HF_ENDPOINT"])),
+    mirror=dict(type="str"),
     timeout=dict(type="int", default=60),
     progress_file=dict(type="path"),
 )
@@ -110,10 +113,11 @@ class _Redirect(HTTPRedirectHandler):
 class HubClient:
     @classmethod
     def from_params(cls, params):
-        return cls(params["endpoint"] or DEFAULT_ENDPOINT, params["token"], params["timeout"])
+        return cls(params["endpoint"] or DEFAULT_ENDPOINT, params["token"], params["timeout"], params.get("mirror"))
 
-    def __init__(self, endpoint=None, token=None, timeout=60):
+    def __init__(self, endpoint=None, token=None, timeout=60, mirror=None):
         self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
+        self.mirror = (mirror or "").rstrip("/") or None
         self.token = token or None
         self.timeout = timeout
         self.netloc = urlparse(self.endpoint).netloc
@@ -189,6 +193,26 @@ class HubClient:
         except Exception as exc:
             raise self._fail(what, exc)
         return info.get("sha"), [s["rfilename"] for s in info.get("siblings", [])]
+
+    def mirror_url(self, repo_id, commit, filename):
+        return "%s/%s/%s/%s" % (self.mirror, repo_id, quote(commit, safe=""), quote(filename))
+
+    def mirror_size(self, repo_id, commit, filename):
+        """The size of the mirror's copy of a file at a commit, or None when the mirror lacks it (404)."""
+        url = self.mirror_url(repo_id, commit, filename)
+        what = "%s/%s@%s" % (repo_id, filename, commit)
+        request = Request(url, headers=self._headers(url, {"Accept-Encoding": "identity"}))
+        request.get_method = lambda: "HEAD"
+        try:
+            response = self._get_opener.open(request, timeout=self.timeout)
+        except HTTPError as exc:
+            if exc.code in (403, 404):
+                return None
+            raise HubError("%s: the mirror %s answered %d" % (what, self.mirror, exc.code))
+        except Exception as exc:  # URLError, timeouts, refused connections
+            raise HubError("%s: cannot reach the mirror %s: %s" % (what, self.mirror, getattr(exc, "reason", exc)))
+        size = response.headers.get("Content-Length")
+        return int(size) if size is not None else None
 
     def open(self, url, start):
         headers = {"Accept-Encoding": "identity"}
@@ -434,6 +458,7 @@ class Fetch:
             raise HubError("%s: not enough disk space in %s: %d bytes needed, %d free"
                            % (self.what, directory, needed, free))
         write_json(self.part_meta, {"identity": remote.identity, "size": remote.size, "commit": remote.commit})
+        url, source = self._source(remote)
 
         digest, blob = hash_file(self.part, start) if start else (
             hashlib.sha256(), hashlib.sha1(b"blob %d\0" % remote.size))
@@ -441,7 +466,7 @@ class Fetch:
         progress = Progress(self.progress_file, self.dest, remote.size, start)
         if start < remote.size:
             try:
-                response = self.client.open(remote.url, start)
+                response = self.client.open(url, start)
                 if start and response.getcode() != 206:
                     # The server ignored the Range request: start over from its full answer.
                     start = 0
@@ -466,6 +491,10 @@ class Fetch:
         if not self._matches(remote, size, sha256, blob.hexdigest()):
             os.unlink(self.part)
             os.unlink(self.part_meta)
+            if source == "mirror":
+                raise HubError("%s: the mirror %s served a file that is not the Hub's (sha256 %s, expected %s); the "
+                               "partial file was removed: repair or empty the mirror's copy (%s)"
+                               % (self.what, self.client.mirror, sha256, self.expected_sha256 or remote.identity, url))
             raise HubError("%s: sha256 mismatch: got %s, expected %s; the partial file was removed"
                            % (self.what, sha256, self.expected_sha256 or remote.identity))
         os.rename(self.part, self.dest)
@@ -473,11 +502,28 @@ class Fetch:
         record = self._record(remote, sha256, self.dest)
         write_json(self.sidecar, record)
         progress.update(remote.size, final=True)
-        return self._result(True, record, transferred, started, before)
+        result = self._result(True, record, transferred, started, before)
+        result["source"] = source
+        return result
+
+    def _source(self, remote):
+        """Where the bytes come from: the mirror when it has the file at the Hub's commit (same size), else the Hub.
+        The size and sha256 are the Hub's either way, so a wrong copy on the mirror is caught before the rename."""
+        if not self.client.mirror:
+            return remote.url, "upstream"
+        commit = remote.commit or self.revision
+        size = self.client.mirror_size(self.repo_id, commit, self.filename)
+        if size is None:
+            return remote.url, "upstream (the mirror lacks it)"
+        if size != remote.size:
+            raise HubError("%s: the mirror %s has %d bytes of it, the Hub %d: the mirror's copy is not this file; "
+                           "repair or empty it (%s)" % (self.what, self.client.mirror, size, remote.size,
+                                                        self.client.mirror_url(self.repo_id, commit, self.filename)))
+        return self.client.mirror_url(self.repo_id, commit, self.filename), "mirror"
 
     def _result(self, changed, record, transferred, started, before):
         return {"changed": changed, "path": self.dest, "size": record["size"], "sha256": record["sha256"],
-                "commit": record.get("commit"), "bytes_transferred": transferred,
+                "commit": record.get("commit"), "bytes_transferred": transferred, "source": None,
                 "seconds": round(time.time() - started, 3), "before": before,
                 "after": {"exists": True, "size": record["size"], "sha256": record["sha256"]}}
 

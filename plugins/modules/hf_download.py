@@ -114,6 +114,12 @@ reason:
   returned: check mode, when the file would be downloaded
   type: str
   sample: not on the box, resuming after 1052466384 bytes
+source:
+  description: Where the bytes of this run came from, when it downloaded (C(mirror), C(upstream), or C(upstream (the
+    mirror lacks it))); null when nothing was downloaded.
+  returned: always
+  type: str
+  sample: mirror
 seconds:
   description: How long the run took.
   returned: always

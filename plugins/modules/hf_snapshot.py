@@ -69,11 +69,13 @@ commit:
   type: str
   sample: cf98f3b3bbb457ad9e2bb7baf9a0125b6b88caa8
 files:
-  description: Each selected file with its path, size, sha256, whether it changed and the bytes transferred.
+  description: Each selected file with its path, size, sha256, whether it changed, the bytes transferred and where they
+    came from (C(source), as M(strix.opencode.hf_download) returns it).
   returned: always
   type: list
   elements: dict
-  sample: [{name: model-00001-of-00008.safetensors, size: 3945441440, changed: true, bytes_transferred: 3945441440}]
+  sample: [{name: model-00001-of-00008.safetensors, size: 3945441440, changed: true, bytes_transferred: 3945441440,
+            source: mirror}]
 files_fetched:
   description: How many files were downloaded (or would be, in check mode).
   returned: always
@@ -134,6 +136,7 @@ def main():
                            check_mode=module.check_mode, progress_file=params["progress_file"]).run()
             files.append(dict(name=name, path=dest, size=result["size"], sha256=result["sha256"],
                               changed=result["changed"], bytes_transferred=result["bytes_transferred"],
+                              source=result.get("source"),
                               would_download=result.get("would_download", 0), reason=result.get("reason", "")))
     except HubError as exc:
         module.fail_json(msg=to_native(exc))

@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.strix.opencode.plugins.filter.opencode_targets import opencode_edits, opencode_targets
+from ansible_collections.strix.opencode.plugins.filter.opencode_targets import (
+    opencode_edits, opencode_remote, opencode_targets)
 from ansible_collections.strix.opencode.plugins.filter.strix_plan import (
     meminfo_mb, strix_model_facts, strix_models, strix_plan, strix_plan_text)
 
@@ -250,9 +251,11 @@ def test_targets_are_a_pair_per_user_and_project():
     targets = opencode_targets(PASSWD, ["dev"], [project])
     assert targets == [
         {"config_dir": "/home/dev/.config/opencode", "config": "/home/dev/.config/opencode/opencode.jsonc",
-         "plugin_dir": "/home/dev/.omo", "plugin": "/home/dev/.omo/omo.jsonc", "owner": "dev", "group": 1000},
+         "plugin_dir": "/home/dev/.omo", "plugin": "/home/dev/.omo/omo.jsonc", "owner": "dev", "group": 1000,
+         "key_file": "/home/dev/.config/opencode/strix-api-key"},
         {"config_dir": "/srv/app", "config": "/srv/app/opencode.jsonc",
-         "plugin_dir": "/srv/app/.omo", "plugin": "/srv/app/.omo/omo.jsonc", "owner": "dev", "group": 1000},
+         "plugin_dir": "/srv/app/.omo", "plugin": "/srv/app/.omo/omo.jsonc", "owner": "dev", "group": 1000,
+         "key_file": "/home/dev/.config/opencode/strix-api-key"},
     ]
 
 
@@ -418,3 +421,20 @@ def test_an_unusable_key_is_refused_without_being_shown():
                         "generate, for a key made on the box); the value given is not shown"]
     assert "strix_api_key_file must be an absolute path" in " ".join(
         plan(mode="cpu", api_key="given", api_key_file="etc/key")["problems"])
+
+
+def test_a_workstation_gets_the_box_layout_at_the_box_address():
+    box = plan(mode="full", bind_address="0.0.0.0", api_key="generate", api_key_file="/etc/strix-opencode/api-key")
+    layout = opencode_remote(box["opencode"], "10.0.0.21")
+    urls = dict((name, p["options"]["baseURL"]) for name, p in layout["providers"].items() if name.startswith("local_"))
+    assert urls == {"local_orch": "http://10.0.0.21:8001/v1", "local_coder": "http://10.0.0.21:8002/v1",
+                    "local_reviewer": "http://10.0.0.21:8011/v1", "local_utility": "http://10.0.0.21:8012/v1"}
+    edits = dict((tuple(e["key_path"]), e["value"]) for e in layout["config_edits"])
+    assert edits[("provider", "local_coder", "options", "baseURL")] == "http://10.0.0.21:8002/v1"
+    assert edits[("provider", "local_coder", "options", "apiKey")] == "{file:~/.config/opencode/strix-api-key}"
+    assert layout["switch"] == box["opencode"]["switch"] and layout["agents"] == box["opencode"]["agents"]
+    # the box's own layout is untouched
+    assert box["opencode"]["providers"]["local_orch"]["options"]["baseURL"] == "http://127.0.0.1:8001/v1"
+    for bad in ("", "10.0.0.21/x", "a b"):
+        with pytest.raises(AnsibleFilterError, match="opencode_box_address must be a host name or IP address"):
+            opencode_remote(box["opencode"], bad)

@@ -181,3 +181,98 @@ def test_progress_file_ends_finished(download, hub, tmp_path):
     download(tmp_path / "m.gguf", progress_file=str(progress))
     record = json.loads(progress.read_text())
     assert record["finished"] and record["done"] == record["total"] == len(BIG) and record["percent"] == 100.0
+
+
+class Mirror:
+    """A static file server over a directory, with HEAD and Range, counting the body bytes it sends and the
+    Authorization headers it sees: the protocol the mirror role's nginx speaks, in-process for unit tests."""
+
+    def __init__(self, root):
+        import threading  # pylint: disable=import-outside-toplevel
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # pylint: disable=import-outside-toplevel
+        mirror = self
+        self.root, self.sent, self.authorization = root, 0, []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self.serve(head=True)
+
+            def do_GET(self):
+                self.serve(head=False)
+
+            def serve(self, head):
+                mirror.authorization.append(self.headers.get("Authorization"))
+                path = mirror.root / self.path.lstrip("/")
+                if not path.is_file():
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data = path.read_bytes()
+                start = int(self.headers["Range"][6:].rstrip("-")) if self.headers.get("Range") else 0
+                self.send_response(206 if start else 200)
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(data[start:])
+                    mirror.sent += len(data) - start
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def put(self, repo_id, commit, filename, data):
+        path = self.root / repo_id / commit / filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    (tmp_path / "box").mkdir()
+    server = Mirror(tmp_path / "mirror")
+    yield server
+    server.server.shutdown()
+
+
+def test_the_bytes_come_from_the_mirror_when_it_has_the_file(download, hub, mirror, tmp_path):
+    mirror.put("org/model-GGUF", hub.repos["org/model-GGUF"].commit, "model.Q4_K_M.gguf", BIG)
+    result = download(tmp_path / "box", mirror=mirror.url, token=TOKEN)
+    assert not result.get("failed") and result["source"] == "mirror"
+    assert (tmp_path / "box" / "model.Q4_K_M.gguf").read_bytes() == BIG and result["bytes_transferred"] == len(BIG)
+    assert mirror.sent == len(BIG) and hub.count("GET", "/cdn/") == 0  # the Hub answered one HEAD, no bytes
+    assert set(mirror.authorization) == {None}  # the Hub token never reaches the mirror
+
+
+def test_a_file_the_mirror_lacks_comes_from_the_hub(download, hub, mirror, tmp_path):
+    result = download(tmp_path / "box", mirror=mirror.url)
+    assert not result.get("failed") and result["source"] == "upstream (the mirror lacks it)"
+    assert (tmp_path / "box" / "model.Q4_K_M.gguf").read_bytes() == BIG
+    assert mirror.sent == 0 and hub.count("GET", "/cdn/") == 1
+
+
+def test_a_bad_copy_on_the_mirror_is_caught_and_never_takes_the_final_name(download, hub, mirror, tmp_path):
+    commit = hub.repos["org/model-GGUF"].commit
+    mirror.put("org/model-GGUF", commit, "model.Q4_K_M.gguf", b"x" + BIG[1:])
+    result = download(tmp_path / "box", mirror=mirror.url)
+    assert result.get("failed") and "the mirror %s served a file that is not the Hub's" % mirror.url in result["msg"]
+    assert sorted(p.name for p in (tmp_path / "box").iterdir()) == []
+    mirror.put("org/model-GGUF", commit, "model.Q4_K_M.gguf", BIG[:-1])
+    result = download(tmp_path / "box", mirror=mirror.url)
+    assert result.get("failed") and "the mirror %s has %d bytes of it, the Hub %d" % (
+        mirror.url, len(BIG) - 1, len(BIG)) in result["msg"]
+
+
+def test_an_interrupted_download_from_the_mirror_resumes_from_it(download, hub, mirror, tmp_path):
+    mirror.put("org/model-GGUF", hub.repos["org/model-GGUF"].commit, "model.Q4_K_M.gguf", BIG)
+    hub.drop_after, hub.drops = 1024 * 1024, 1
+    first = download(tmp_path / "box")  # from the Hub, dropped after 1 MiB
+    assert first.get("failed") and "run again to resume" in first["msg"]
+    result = download(tmp_path / "box", mirror=mirror.url)
+    assert not result.get("failed") and result["source"] == "mirror"
+    assert mirror.sent == len(BIG) - 1024 * 1024 and (tmp_path / "box" / "model.Q4_K_M.gguf").read_bytes() == BIG
