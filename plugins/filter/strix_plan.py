@@ -228,7 +228,8 @@ class _Planner:
                 return None
             filename = spec.get("filename")
             model = {"source": "hub", "repo_id": repo_id, "revision": spec.get("revision") or "main",
-                     "sha256": (spec.get("sha256") or "").lower(), "endpoint": self.d.get("hf_endpoint", "")}
+                     "sha256": (spec.get("sha256") or "").lower(), "endpoint": self.d.get("hf_endpoint", ""),
+                     "mirror": self.d.get("models_mirror") or ""}
             if filename:
                 model.update(kind="file", filename=filename,
                              path=posixpath.join(models_dir, posixpath.basename(filename)))
@@ -401,6 +402,10 @@ class _Planner:
             if replacement:
                 self.problem("strix_images.%s: the tag %s of %s is no longer maintained upstream (frozen, or removed); "
                              "use %s:%s", key, tag, name, name, replacement)
+        mirror = d.get("models_mirror") or ""
+        if mirror and not re.match(r"^https?://[^/\s]+(/\S*)?$", str(mirror)):
+            self.problem("strix_models_mirror must be an http:// or https:// URL (the mirror role's server), got %r",
+                         mirror)
         if not isinstance(d.get("vllm_env", {}), dict):
             self.problem("strix_vllm_env must be a dictionary of environment variables, got %r", d.get("vllm_env"))
         if not _is_int(d.get("vllm_activation_reserve_mb", 0), 0):
