@@ -11,6 +11,9 @@ It speaks the protocol the real huggingface_hub client and strix.opencode's hf_d
     GET /cdn/{sha256}
         The content, with Range / 206. Records whether an Authorization header reached it.
 
+    GET /_standin/stats
+        {"body_bytes": N, "gets": N}: what left the stand-in so far (a fleet test counts upstream bytes with it).
+
 Switches for failure tests: drop_after (close the connection after N bytes of a body, `drops` times),
 ignore_range (answer a Range request with 200 and the whole body). For benchmarks: rate (bytes per second
 of each body, paced like a network link of that speed; None: as fast as the machine goes).
@@ -83,6 +86,7 @@ class HubStandin:
         self.rate = None
         self.requests = []
         self.cdn_saw_authorization = False
+        self.body_bytes = 0  # body bytes sent, all files: what left "the Hub"
         self.server = ThreadingHTTPServer((host, port), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -132,6 +136,15 @@ class HubStandin:
                 match = re.match(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", self.path)
                 if match:
                     return self.resolve(head, *match.groups())
+                if self.path == "/_standin/stats" and not head:
+                    body = json.dumps({"body_bytes": hub.body_bytes,
+                                       "gets": len([r for r in hub.requests if r[0] == "GET"])}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return None
                 match = re.match(r"^/cdn/([0-9a-f]{64})$", self.path)
                 if match:
                     return self.cdn(head, match.group(1))
@@ -242,6 +255,7 @@ class HubStandin:
                         return
                     self.wfile.write(chunk)
                     sent += len(chunk)
+                    hub.body_bytes += len(chunk)
                     if hub.rate:
                         ahead = sent / hub.rate - (time.monotonic() - began)
                         if ahead > 0:
@@ -260,6 +274,9 @@ def main():
     parser.add_argument("--token", default="hf_standin_token")
     parser.add_argument("--drop-after", type=int, default=None, metavar="BYTES",
                         help="close the connection after BYTES of the next body (once)")
+    parser.add_argument("--cdn-url", default=None, metavar="URL",
+                        help="where LFS files redirect to (default http://localhost:PORT; another host's clients need "
+                             "a name they can reach)")
     parser.add_argument("--rate-mib", type=float, default=None, metavar="MIB_PER_S",
                         help="pace every body at this many MiB/s, like a network link of that speed")
     args = parser.parse_args()
@@ -272,6 +289,8 @@ def main():
     hub = HubStandin(repos, token=args.token, host=args.host, port=args.port)
     if args.drop_after is not None:
         hub.drop_after, hub.drops = args.drop_after, 1
+    if args.cdn_url:
+        hub.cdn_url = args.cdn_url.rstrip("/")
     if args.rate_mib:
         hub.rate = args.rate_mib * 1024 * 1024
     print("hub stand-in on %s (pid %d)" % (hub.url, os.getpid()), flush=True)

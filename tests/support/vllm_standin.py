@@ -2,7 +2,7 @@
 
 It takes vLLM's command line (`vllm serve MODEL [flags]`), failing on an unknown flag and on the flag
 combinations vLLM refuses, as vLLM does. It then "loads" for a while, answering 503 on /health, and
-serves GET /health, GET /v1/models and POST /v1/chat/completions like vLLM (the served model name, 404
+serves GET /health, GET /v1/models and POST /v1/chat/completions (streamed or not) like vLLM (the served model name, 404
 for another model, 400 for tool_choice "auto" without --enable-auto-tool-choice), and POST /v1/completions,
 streamed (server-sent events, usage in the last chunk with stream_options.include_usage) or not, at set
 rates: the first token after prompt_tokens / STANDIN_PROMPT_TPS seconds, then one token every
@@ -140,6 +140,8 @@ def handler(engine):
             if request.get("tool_choice") == "auto" and not engine.args.enable_auto_tool_choice:
                 return self.error(400, "BadRequestError", '"auto" tool choice requires --enable-auto-tool-choice '
                                                           "and --tool-call-parser to be set")
+            if request.get("stream"):
+                return self.chat_stream(request)
             self.reply(200, {
                 "id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()),
                 "model": request["model"],
@@ -147,6 +149,29 @@ def handler(engine):
                              "message": {"role": "assistant", "content": "stand-in reply from %s" % request["model"]}}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             })
+
+        def chat_stream(self, request):
+            """A streamed chat completion as vLLM sends it: a role delta, the content, a finish, usage, [DONE]."""
+            base = {"id": "chatcmpl-standin", "object": "chat.completion.chunk", "created": int(time.time()),
+                    "model": request["model"]}
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            chunks = [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
+            for word in ("stand-in", " reply", " from", " " + request["model"]):
+                chunks.append({"index": 0, "delta": {"content": word}, "finish_reason": None})
+            chunks.append({"index": 0, "delta": {}, "finish_reason": "stop"})
+            for choice in chunks:
+                time.sleep(1.0 / engine.gen_tps)
+                self.wfile.write(("data: %s\n\n" % json.dumps(dict(base, choices=[choice]))).encode())
+                self.wfile.flush()
+            if (request.get("stream_options") or {}).get("include_usage"):
+                usage = {"prompt_tokens": 1, "completion_tokens": 4, "total_tokens": 5}
+                self.wfile.write(("data: %s\n\n" % json.dumps(dict(base, choices=[], usage=usage))).encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
 
         def completion(self, request):
             prompt = request.get("prompt") or ""

@@ -131,3 +131,20 @@ def test_an_api_key_guards_the_v1_routes_and_leaves_health_open(standin):
     assert get("/health") == 200
     assert get("/v1/models") == 401 and get("/v1/models", "wrong-key-0123456789") == 401
     assert get("/v1/models", "box-key-0123456789abcdef") == 200
+
+
+def test_a_streamed_chat_completion_comes_as_server_sent_chunks_with_usage(standin):
+    url = standin(SERVE, STANDIN_LOAD_SECONDS="0").url
+    body = json.dumps({"model": "Qwen/Qwen2.5-14B-Instruct", "stream": True, "stream_options": {"include_usage": True},
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(url + "/v1/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/event-stream"
+        events = [line[6:] for line in response.read().decode().splitlines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    assert text == "stand-in reply from Qwen/Qwen2.5-14B-Instruct"
+    assert chunks[-1]["usage"]["completion_tokens"] == 4 and chunks[-2]["choices"][0]["finish_reason"] == "stop"

@@ -438,3 +438,20 @@ def test_a_workstation_gets_the_box_layout_at_the_box_address():
     for bad in ("", "10.0.0.21/x", "a b"):
         with pytest.raises(AnsibleFilterError, match="opencode_box_address must be a host name or IP address"):
             opencode_remote(box["opencode"], bad)
+
+
+def test_the_mirror_holds_every_hub_model_of_the_fleet_once():
+    from ansible_collections.strix.opencode.plugins.filter.mirror import mirror_models  # pylint: disable=import-outside-toplevel
+    full = plan(mode="full")
+    cpu = plan(mode="cpu", tiers={"utility": {"model": {"path": "/srv/models/own.gguf"}}})
+    models = mirror_models([full, cpu, full])
+    assert [(m["repo_id"], m.get("filename")) for m in models] == [
+        ("Qwen/Qwen2.5-14B-Instruct", None),
+        ("Qwen/Qwen2.5-3B-Instruct-GGUF", "qwen2.5-3b-instruct-q4_k_m.gguf"),
+        ("Qwen/Qwen3-Coder-30B-A3B-Instruct", None),
+        ("bartowski/Llama-3.3-70B-Instruct-GGUF", "Llama-3.3-70B-Instruct-Q4_K_M.gguf"),
+    ]
+    assert models[0]["allow_patterns"] == ["*.safetensors", "*.json", "tokenizer*", "*.txt"]
+    assert all(m["revision"] == "main" for m in models)
+    with pytest.raises(AnsibleFilterError):
+        mirror_models("strix")
