@@ -354,6 +354,9 @@ class _Planner:
         keys = api_key_files(d)
         return {
             "env_file": keys["env"] if keys else None,
+            # which strix_images entry the image came from (what upgrade.yml's rollback sets back)
+            "image_key": "vllm" if s["engine"] == "vllm" else
+            "llamacpp_rocm" if s["device"] == "gpu" and s.get("backend") == "rocm" else "llamacpp",
             "name": name, "image": image, "entrypoint": entrypoint, "command": command + list(s.get("extra_args", [])),
             "volumes": volumes, "env": env, "devices": devices, "groups": list(d.get("gpu_groups") or []) if devices or
             s["device"] == "gpu" else [], "served_name": served, "healthcheck": healthcheck,
