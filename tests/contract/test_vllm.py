@@ -79,3 +79,28 @@ def test_vllm_refuses_what_the_plan_refuses(results):
     with pytest.raises(AssertionError, match="above the 32768 tokens Qwen/Qwen2.5-14B-Instruct was trained for"):
         plan_of(mode="full", tiers={"orch": {"context": 65536}})
     assert not found["refused/unknown-flag"]["parsed"] and "--no-such-flag" in found["refused/unknown-flag"]["error"]
+
+
+def test_vllm_guards_its_api_with_the_key_from_the_environment(vllm_python):
+    """The stack passes the key as VLLM_API_KEY (an environment file, never the command line): vLLM's own middleware,
+    set up as `vllm serve` sets it up with no --api-key, refuses /v1 without the key and leaves /health open."""
+    code = """
+import os
+from argparse import Namespace
+os.environ["VLLM_API_KEY"] = "k-0123456789abcdef"
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from vllm.entrypoints.serve.middleware.register import init_entrypoints_middleware
+app = FastAPI()
+app.get("/health")(lambda: {})
+app.get("/v1/models")(lambda: {"data": []})
+args = Namespace(allowed_origins=["*"], allow_credentials=False, allowed_methods=["*"], allowed_headers=["*"],
+                 api_key=None, enable_request_id_headers=False, middleware=[])
+init_entrypoints_middleware(args, app, ())
+client = TestClient(app)
+print(client.get("/health").status_code, client.get("/v1/models").status_code,
+      client.get("/v1/models", headers={"Authorization": "Bearer k-0123456789abcdef"}).status_code)
+"""
+    out = subprocess.run([vllm_python, "-c", code], capture_output=True, text=True, check=False, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "200 401 200"

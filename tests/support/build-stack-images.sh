@@ -23,3 +23,17 @@ else
   echo "build-stack-images: $image built"
 fi
 bash "$here/build-llama-server-image.sh"
+
+# Versions for the fleet scenario's upgrade.yml tests, each a layer over the images above (from the build cache
+# when those did not change): a good new llama.cpp image (the same server, another image id), and two bad
+# vLLM stand-ins, one never healthy and one ten times slower.
+variant() {
+  local from=$1 tag=$2 lines=$3
+  local recipe
+  recipe=$(printf 'FROM %s\n%b\nLABEL org.strix-opencode.test-variant=%s\n' "$from" "$lines" "$tag")
+  docker build -q -t "$tag" - <<<"$recipe" >/dev/null 2>&1 || docker build -t "$tag" - <<<"$recipe"
+  echo "build-stack-images: $tag built"
+}
+variant strix-opencode-llama-server:latest strix-opencode-llama-server:v2 'LABEL org.strix-opencode.test-version=2'
+variant "$image" strix-opencode-vllm-standin:never-healthy 'ENV STANDIN_NEVER_READY=1'
+variant "$image" strix-opencode-vllm-standin:slow 'ENV STANDIN_GEN_TPS=20 STANDIN_PROMPT_TPS=500'

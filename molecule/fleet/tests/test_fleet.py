@@ -4,9 +4,13 @@ import json
 import docker
 import pytest
 
-WANTED = {"strix-fleet-1": {"reviewer": "2048", "utility": "2048"},
-          "strix-fleet-2": {"utility": "1024"},
-          "strix-fleet-3": {"reviewer": "1024", "utility": "2048"}}
+testinfra_hosts = ["ansible://strix"]
+
+# the llama.cpp tiers' -c, the orchestrator's --max-model-len
+WANTED = {"strix-fleet-1": {"orch": "4096", "reviewer": "16384", "utility": "2048"},
+          "strix-fleet-2": {"orch": "4096", "utility": "1024"},
+          "strix-fleet-3": {"orch": "4096", "reviewer": "1024", "utility": "2048"}}
+KEY = "$(cat /etc/strix-opencode/api-key)"
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +28,16 @@ def test_each_box_runs_its_tiers_with_its_settings(host, engine):
     tiers = {c.labels["org.strix-opencode.tier"]: c.attrs["Config"]["Cmd"] for c in running}
     assert sorted(tiers) == sorted(WANTED[name])
     for tier, cmd in tiers.items():
-        assert cmd[cmd.index("-c") + 1] == WANTED[name][tier]
+        assert cmd[cmd.index("--max-model-len" if tier == "orch" else "-c") + 1] == WANTED[name][tier]
 
 
-def test_each_box_answers_on_its_own_loopback(host):
-    for tier, port in (("utility", 8012), ("reviewer", 8011)):
+def test_each_box_answers_on_its_own_loopback_with_its_key(host):
+    for tier, port in (("orch", 8001), ("utility", 8012), ("reviewer", 8011)):
         if tier not in WANTED[box(host)]:
             assert host.run("curl -sf http://127.0.0.1:%s/health", str(port)).rc != 0
             continue
-        models = json.loads(host.check_output("curl -sf http://127.0.0.1:%s/v1/models", str(port)))
+        models = json.loads(host.check_output(
+            "curl -sf -H \"Authorization: Bearer %s\" http://127.0.0.1:%s/v1/models" % (KEY, port)))
         assert models["data"][0]["id"]
 
 
