@@ -35,7 +35,9 @@ BAD_INPUT = [
     ("models", {}, "missing required arguments: strix_plan"),
     ("stack", {}, "missing required arguments: strix_plan"),
     ("stack", {"stack_image_pull": "sometimes"}, "stack_image_pull"),
-    ("opencode", {}, "missing required arguments: strix_plan"),
+    ("opencode", {}, "the opencode role needs strix_plan"),
+    ("mirror", {"mirror_models": [{"filename": "x.gguf"}]}, "mirror_models must be a list of {repo_id, filename}"),
+    ("mirror", {"mirror_port": "http"}, "mirror_port"),
     ("plan", {"strix_mode": "turbo"}, "strix_mode"),
     ("plan", {"strix_tier_enable": {"gpu": True}}, "strix_tier_enable names an unknown tier 'gpu'"),
     ("plan", {"strix_bind_address": "localhost"}, "strix_bind_address must be an IP address"),
@@ -59,6 +61,10 @@ BAD_INPUT = [
     ("plan", {"strix_mode": "cpu", "strix_tiers": {"reviewer": {"context": 131072, "parallel": 64}}},
      "more than RAM and swap"),
     ("plan", {"orch": "sideways"}, "orch must be cloud or local (vllm)"),
+    ("plan", {"strix_bind_address": "0.0.0.0"}, "strix_bind_address 0.0.0.0 leaves loopback"),
+    ("plan", {"strix_bind_address": "0.0.0.0", "strix_api_key": "short"},
+     "strix_api_key must be at least 16 printable characters"),
+    ("plan", {"strix_models_mirror": "mirror.lan"}, "strix_models_mirror must be an http:// or https:// URL"),
     ("plan", {"orch": "cloud"}, "orch=cloud needs strix_cloud_planner.model"),
 ]
 
@@ -67,7 +73,7 @@ VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Wo
                     "Gather the facts", "Look at the", "List the", "Check the", "Check that", "Require the",
                     # the plan role (read-only)
                     "Read the box", "Read the GPU", "Read what the models", "Ask the Hub", "Measure the free", "Plan the stack", "Show the plan",
-                    "Refuse a plan")
+                    "Refuse a plan", "Refuse to run")
 
 
 def failure_message(tasks):
