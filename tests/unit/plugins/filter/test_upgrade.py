@@ -21,8 +21,8 @@ def record_of(plan, image_ids):
 
 def test_no_change_when_the_box_runs_the_plan():
     plan = strix_plan(description(mode="full"), FACTS)
-    assert upgrade_changes(plan, record_of(plan, {"orch": "sha256:a", "coder": "sha256:a", "reviewer": "sha256:b",
-                                                   "utility": "sha256:b"})) == []
+    ids = {"orch": "sha256:a", "coder": "sha256:a", "reviewer": "sha256:b", "utility": "sha256:b"}
+    assert upgrade_changes(plan, record_of(plan, ids)) == []
 
 
 def test_a_new_image_and_a_new_revision_are_the_changes():
