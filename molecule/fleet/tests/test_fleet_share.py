@@ -45,8 +45,11 @@ def test_each_model_left_upstream_once_and_the_boxes_took_it_from_the_mirror():
     served = [line.split() for line in mirror.check_output("cat /var/log/nginx/strix-mirror.access.log").splitlines()
               if GGUF in line and '"GET ' in line]
     from_mirror = sum(int(fields[-1]) for fields in served if fields[-2] in ("200", "206"))
-    print("fleet of %d boxes, %s (%d bytes): %d bytes from upstream, %d bytes from the mirror"
-          % (len(BOXES), GGUF, size, upstream["body_bytes"], from_mirror))
+    report = ("fleet of %d boxes, %s (%d bytes): %d bytes from upstream, %d bytes from the mirror\n"
+              % (len(BOXES), GGUF, size, upstream["body_bytes"], from_mirror))
+    print(report)
+    (ROOT / ".cache" / "test-logs").mkdir(parents=True, exist_ok=True)
+    (ROOT / ".cache" / "test-logs" / "fleet-mirror-bytes.txt").write_text(report)
     assert upstream["body_bytes"] == size  # once, for the mirror
     assert from_mirror == len(BOXES) * size
     assert len({fields[0] for fields in served}) == len(BOXES)  # one download per box, each from its own address
