@@ -62,7 +62,7 @@ def test_each_model_left_upstream_once_and_the_boxes_took_it_from_the_mirror():
     for hidden in listing:
         url = "http://127.0.0.1:8090/%s" % hidden.split("/fleet/mirror/", 1)[1]
         assert mirror.check_output("curl -s -o /dev/null -w '%%{http_code}' %s", url) == "404"
-    assert mirror.check_output("curl -s -o /dev/null -w '%%{http_code}' -X PUT --data x "
+    assert mirror.check_output("curl -s -o /dev/null -w '%{http_code}' -X PUT --data x "
                                "http://127.0.0.1:8090/x") == "403"
 
 
