@@ -28,7 +28,8 @@ docker:
 	bash tests/support/ensure-docker.sh
 
 ## images: the local images the tests run (rebuilt only when their recipes change): the molecule base,
-## the vLLM stand-in and a real llama.cpp server (about 6 minutes to build the first time)
+## the vLLM stand-in, a real llama.cpp server and the real vLLM on the CPU with its SmolLM2 snapshot
+## (about 8 minutes the first time)
 images: docker
 	bash tests/support/build-base-image.sh
 	bash tests/support/build-stack-images.sh
@@ -46,8 +47,9 @@ unit: collection
 molecule: collection images
 	bash tests/support/run-tests.sh molecule $(SCENARIO)
 
-## test: lint, yamllint, sanity, unit tests, contract tests (the real vLLM and llama-server), then every molecule scenario; ends with "N passed, N failed"
-test: collection images
+## test: the set-up, lint, yamllint, sanity, unit tests, contract tests (the real vLLM and llama-server), then every
+## molecule scenario, in two lanes; ends with a table of each stage's seconds and "N passed, N failed"
+test: setup
 	bash tests/support/run-tests.sh
 
 ## demo: converge the site onto a throwaway local container standing in for a Strix box

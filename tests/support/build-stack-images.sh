@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The images the inference-tier tests run, built locally (nothing can be pulled here):
-#   strix-opencode-vllm-standin:latest   the vLLM stand-in (tests/support/vllm_standin.py)
+#   strix-opencode-vllm-standin:latest   the vLLM stand-in, for the failure cases (tests/support/vllm_standin.py)
 #   strix-opencode-llama-server:latest   a real llama.cpp server (build-llama-server-image.sh)
+#   strix-opencode-vllm-cpu:latest       the real vLLM on the CPU (build-vllm-cpu-image.sh), and its test model
+#                                        .cache/models/SmolLM2-135M-Instruct (make-smollm2-hf.sh)
 # Each is rebuilt only when its recipe changes.
 set -euo pipefail
 
@@ -22,7 +24,12 @@ else
     || docker build --build-arg BASE="$base" --label "$label=$recipe" -t "$image" "$context"
   echo "build-stack-images: $image built"
 fi
+# The real vLLM on the CPU (mostly downloads) builds while llama.cpp compiles; then its test model is made in it.
+bash "$here/build-vllm-cpu-image.sh" &
+vllm_cpu=$!
 bash "$here/build-llama-server-image.sh"
+wait "$vllm_cpu"
+bash "$here/make-smollm2-hf.sh" >/dev/null
 
 # Versions for the fleet scenario's upgrade.yml tests, each a layer over the images above (from the build cache
 # when those did not change): a good new llama.cpp image (the same server, another image id), and two bad

@@ -53,6 +53,8 @@ def parse(argv):
     serve.add_argument("--api-key")
     serve.add_argument("--attention-backend")
     serve.add_argument("--hf-overrides", type=json.loads, default={})
+    serve.add_argument("--enforce-eager", action="store_true")
+    serve.add_argument("--kv-cache-memory-bytes", type=int)
     args = parser.parse_args(argv)
     if args.enable_auto_tool_choice and not args.tool_call_parser:
         parser.error("--enable-auto-tool-choice requires --tool-call-parser to be set")
