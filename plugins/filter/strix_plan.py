@@ -165,8 +165,6 @@ class _Planner:
         if s["device"] not in DEVICES:
             self.problem("%s.device must be one of %s, got %r", where, ", ".join(DEVICES), s["device"])
             return False
-        if s["engine"] == "vllm" and s["device"] != "gpu":
-            self.problem("%s: vLLM runs on the GPU only here (device gpu), got device %r", where, s["device"])
         if s["engine"] == "llamacpp" and s["device"] == "gpu" and s.get("backend") not in BACKENDS:
             self.problem("%s.backend must be one of %s for llama.cpp on the GPU, got %r", where, ", ".join(BACKENDS),
                          s.get("backend"))
@@ -188,20 +186,22 @@ class _Planner:
         if s.get("kv_bytes_per_token") is not None and not _is_int(s.get("kv_bytes_per_token"), 1):
             self.problem("%s.kv_bytes_per_token must be a whole number above 0 (or unset: the model's metadata "
                          "gives it), got %r", where, s.get("kv_bytes_per_token"))
-        if s["engine"] == "vllm":
-            util = _number(s.get("gpu_util"))
-            if util is None or not 0 < util <= 1:
-                self.problem("%s.gpu_util must be a share of the GPU memory in (0, 1], got %r", where, s.get("gpu_util"))
+        if s["engine"] == "llamacpp":
+            if not _is_int(s.get("threads"), 1):
+                self.problem("%s.threads must be a whole number above 0, got %r", where, s.get("threads"))
+            return True
+        if not s.get("tool_call_parser"):
+            self.problem("%s.tool_call_parser must name vLLM's tool-call parser for the model", where)
+        if s["device"] == "gpu":
             if s.get("kv_cache_dtype", "auto") != "auto" and not self.d.get("allow_kv_cache_dtype"):
                 self.problem("%s.kv_cache_dtype must be auto on gfx1151 (FP8 KV cache fails there), got %r; set "
                              "strix_allow_kv_cache_dtype to override", where, s.get("kv_cache_dtype"))
-            if not s.get("tool_call_parser"):
-                self.problem("%s.tool_call_parser must name vLLM's tool-call parser for the model", where)
+            util = _number(s.get("gpu_util"))
+            if util is None or not 0 < util <= 1:
+                self.problem("%s.gpu_util must be a share of the GPU memory in (0, 1], got %r", where, s.get("gpu_util"))
             if not isinstance(s.get("attention_backend", ""), str):
                 self.problem("%s.attention_backend must name a vLLM attention backend (or be empty: vLLM "
                              "chooses), got %r", where, s.get("attention_backend"))
-        elif not _is_int(s.get("threads"), 1):
-            self.problem("%s.threads must be a whole number above 0, got %r", where, s.get("threads"))
         return True
 
     def model(self, tier, s):
@@ -298,13 +298,20 @@ class _Planner:
         gpu_devices = d.get("gpu_devices") or {}
         mount = "/models/%s" % tier
         if s["engine"] == "vllm":
-            image = images.get("vllm")
+            # On the GPU vLLM takes a share of the GPU memory; on the CPU (for trying the stack and for tests, not
+            # for speed) the plan gives it its KV cache in bytes, the figure the ledger counts in RAM.
+            gpu = s["device"] == "gpu"
+            image = images.get("vllm" if gpu else "vllm_cpu")
             command = ["serve", mount, "--served-model-name", served, "--host", bind, "--port", str(s["port"]),
-                       "--dtype", "auto", "--gpu-memory-utilization", str(s["gpu_util"]),
-                       "--max-model-len", str(s["context"]), "--kv-cache-dtype", s.get("kv_cache_dtype", "auto"),
-                       "--max-num-seqs", str(s["parallel"]), "--enable-prefix-caching",
-                       "--enable-auto-tool-choice", "--tool-call-parser", s["tool_call_parser"]]
-            if s.get("attention_backend", "TRITON_ATTN"):
+                       "--dtype", "auto"]
+            if gpu:
+                command += ["--gpu-memory-utilization", str(s["gpu_util"])]
+            elif info["kv_bytes_per_token"]:
+                command += ["--kv-cache-memory-bytes", str(_kv_mb(s, info) * MIB)]
+            command += ["--max-model-len", str(s["context"]), "--kv-cache-dtype", s.get("kv_cache_dtype", "auto"),
+                        "--max-num-seqs", str(s["parallel"]), "--enable-prefix-caching",
+                        "--enable-auto-tool-choice", "--tool-call-parser", s["tool_call_parser"]]
+            if gpu and s.get("attention_backend", "TRITON_ATTN"):
                 command += ["--attention-backend", s.get("attention_backend", "TRITON_ATTN")]
             if info["rope"]:
                 # vLLM 0.33 derives the longest context from max_position_embeddings alone; a YaRN entry does not
@@ -313,14 +320,16 @@ class _Planner:
                     "rope_scaling": {"rope_type": "yarn", "factor": info["rope"]["factor"],
                                      "original_max_position_embeddings": info["rope"]["original"]},
                     "max_position_embeddings": s["context"]}, sort_keys=True, separators=(",", ":"))]
-            volumes = ["%s:/root/.cache/huggingface" % d.get("hf_home"), "%s:/root/.cache/vllm" % d.get("vllm_cache_dir"),
-                       "%s:/opt/triton_cache" % d.get("triton_cache_dir"), "%s:%s:ro" % (model["path"], mount)]
-            # The image's /etc/profile.d (skipped by an entrypoint that is not a login shell) and its launcher's
-            # defaults, then the stack's strix_vllm_env; the tier's env goes on top below.
-            env = dict((str(k), str(v)) for k, v in (d.get("vllm_env") or {}).items())
+            caches = [(d.get("hf_home"), "/root/.cache/huggingface"), (d.get("vllm_cache_dir"), "/root/.cache/vllm")]
+            caches += [(d.get("triton_cache_dir"), "/opt/triton_cache")] if gpu else []
+            volumes = ["%s:%s" % cache for cache in caches] + ["%s:%s:ro" % (model["path"], mount)]
+            # On the GPU: the image's /etc/profile.d (skipped by an entrypoint that is not a login shell) and its
+            # launcher's defaults, then the stack's strix_vllm_env; the tier's env goes on top below.
+            env = dict((str(k), str(v)) for k, v in (d.get("vllm_env") or {}).items()) if gpu else {}
             env.update({"HF_HOME": "/root/.cache/huggingface", "VLLM_CACHE_ROOT": "/root/.cache/vllm",
-                        "HF_HUB_OFFLINE": "1", "TRITON_CACHE_DIR": "/opt/triton_cache"})
-            devices = list(gpu_devices.get("vllm", []))
+                        "HF_HUB_OFFLINE": "1"})
+            env.update({"TRITON_CACHE_DIR": "/opt/triton_cache"} if gpu else {})
+            devices = list(gpu_devices.get("vllm", [])) if gpu else []
             entrypoint = ["vllm"]
             healthcheck = ["CMD", "python3", "-c",
                            "import http.client, sys; c = http.client.HTTPConnection('%s', %d, timeout=5); "
@@ -339,6 +348,7 @@ class _Planner:
             if info["rope"]:
                 command += ["--rope-scaling", "yarn", "--rope-scale", "%g" % info["rope"]["factor"],
                             "--yarn-orig-ctx", str(info["rope"]["original"])]
+            caches = []
             volumes = ["%s:%s:ro" % (posixpath.dirname(model["path"]), mount)]
             env = {}
             devices = list(gpu_devices.get(s.get("backend") or "vulkan", [])) if gpu else []
@@ -347,7 +357,10 @@ class _Planner:
             healthcheck = ["CMD", "bash", "-c", "exec 3<>/dev/tcp/%s/%d && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 "
                            "&& head -n 1 <&3 | grep -q ' 200 '" % (_loopback(bind), s["port"])]
         if not image:
-            self.problem("strix_images has no image for %s tiers (tier %s)", s["engine"], tier)
+            key = ("vllm" if s["device"] == "gpu" else "vllm_cpu") if s["engine"] == "vllm" else \
+                "llamacpp_rocm" if s["device"] == "gpu" and s.get("backend") == "rocm" else "llamacpp"
+            self.problem("strix_images.%s is not set: tier %s (%s on the %s) runs it", key, tier, s["engine"],
+                         s["device"].upper())
         env.update(dict((str(k), str(v)) for k, v in (s.get("env") or {}).items()))
         # The key reaches the server as LLAMA_API_KEY / VLLM_API_KEY from a root-only file on the box: never on the
         # command line, never in the plan.
@@ -355,10 +368,10 @@ class _Planner:
         return {
             "env_file": keys["env"] if keys else None,
             # which strix_images entry the image came from (what upgrade.yml's rollback sets back)
-            "image_key": "vllm" if s["engine"] == "vllm" else
+            "image_key": ("vllm" if s["device"] == "gpu" else "vllm_cpu") if s["engine"] == "vllm" else
             "llamacpp_rocm" if s["device"] == "gpu" and s.get("backend") == "rocm" else "llamacpp",
             "name": name, "image": image, "entrypoint": entrypoint, "command": command + list(s.get("extra_args", [])),
-            "volumes": volumes, "env": env, "devices": devices, "groups": list(d.get("gpu_groups") or []) if devices or
+            "volumes": volumes, "cache_dirs": [path for path, _mount in caches], "env": env, "devices": devices, "groups": list(d.get("gpu_groups") or []) if devices or
             s["device"] == "gpu" else [], "served_name": served, "healthcheck": healthcheck,
             "url": "http://%s:%d" % (_loopback(bind), s["port"]),
             "labels": {
@@ -469,6 +482,12 @@ def _ordered(placed):
     return sorted(placed.items(), key=lambda item: (item[1][1] != "gpu", TIERS.index(item[0])))
 
 
+def _kv_mb(s, info):
+    """A tier's KV cache in MiB (context x parallel sequences x the model's bytes per token), or None."""
+    per_token = info.get("kv_bytes_per_token")
+    return -(-s["context"] * s["parallel"] * int(per_token) // MIB) if per_token else None
+
+
 def _gib(mb):
     return "%.1f GiB" % (mb / 1024.0)
 
@@ -484,14 +503,16 @@ def _ledger(planner, tiers, facts):
     for tier in tiers:
         s, info = tier["settings"], tier["facts"]
         weights = int(info["weights_bytes"]) // MIB if info.get("weights_bytes") else None
-        tokens = s["context"] * s["parallel"]
-        kv = tokens * int(info["kv_bytes_per_token"]) // MIB if info.get("kv_bytes_per_token") else None
+        kv = _kv_mb(s, info)
         parts = "%s weights + %s KV (%d tokens x %d)" % (_gib(weights) if weights is not None else "unknown",
                                                          _gib(kv) if kv is not None else "unknown", s["context"],
                                                          s["parallel"])
         row = {"tier": tier["tier"], "engine": s["engine"], "device": s["device"], "weights_mb": weights,
                "kv_mb": kv}
-        if s["engine"] == "vllm":
+        if s["engine"] == "vllm" and s["device"] == "cpu":
+            row.update(mb=(weights or 0) + (kv or 0) + activations,
+                       what="%s + %s activations, KV given to vLLM in bytes" % (parts, _gib(activations)))
+        elif s["engine"] == "vllm":
             base = gpu_mb or ram
             need = (weights or 0) + (kv or 0) + activations
             row.update(share=s["gpu_util"], mb=int(float(s["gpu_util"]) * base), need_mb=need,
@@ -550,7 +571,7 @@ def strix_plan(description, facts=None):
             if not planner.problems[before:]:
                 info = planner.model_info(tier, settings, model, (facts.get("model_facts") or {}).get(model["path"]))
         util = _number(settings.get("gpu_util"))
-        if settings.get("engine") == "vllm" and util is not None and 0 < util <= 1:
+        if settings.get("engine") == "vllm" and settings.get("device") == "gpu" and util is not None and 0 < util <= 1:
             utils.append((tier, util))
         if model is None or len(planner.problems) > before:
             # A tier with a problem gets no command line or ledger row; all its problems are reported.

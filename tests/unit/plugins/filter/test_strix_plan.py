@@ -182,8 +182,14 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
     ({"tiers": {"coder": {"vllm": {"kv_cache_dtype": "fp8"}}}}, {}, "strix_tiers.coder.kv_cache_dtype must be auto"),
     ({"tiers": {"orch": {"port": 70000}}}, {}, "strix_tiers.orch.port must be a port number"),
     ({"tiers": {"orch": {"contxt": 1}}}, {}, "strix_tiers.orch: unknown setting 'contxt'"),
+    ({"hf_home": "cache/hf"}, {}, "strix_hf_home must be an absolute path"),
+    ({"tiers": {"orch": {"vllm": {"gpu_util": "lots"}}}}, {}, "strix_tiers.orch.gpu_util must be a share"),
+    ({"tiers": {"coder": {"vllm": {"kv_cache_dtype": "fp8"}}}}, {}, "kv_cache_dtype must be auto on gfx1151"),
+    ({"mode": "cpu", "tiers": {"utility": {"context": 0}}}, {}, "strix_tiers.utility.context must be a whole number"),
+    ({"models_mirror": "mirror.lan"}, {}, "strix_models_mirror must be an http:// or https:// URL"),
     ({"tiers": {"orch": {"output": 40000}}}, {}, "strix_tiers.orch.output (40000) must be less than its context"),
-    ({"tiers": {"orch": {"device": "cpu"}}}, {}, "strix_tiers.orch: vLLM runs on the GPU only here"),
+    ({"tiers": {"orch": {"device": "cpu"}}, "images": {"vllm": "v", "llamacpp": "l", "llamacpp_rocm": "r"}}, {},
+     "strix_images.vllm_cpu is not set: tier orch (vllm on the CPU) runs it"),
     ({"tiers": {"orch": {"model": {"repo_id": "o/n-GGUF", "filename": "n.gguf"}}}}, {},
      "strix_tiers.orch.model: vLLM serves a whole repository"),
     ({"mode": "cpu", "tiers": {"utility": {"model": {"repo_id": "../etc"}}}}, {},
@@ -374,6 +380,29 @@ def test_vllm_runs_as_upstream_runs_it_and_the_attention_backend_can_be_left_to_
     assert "--attention-backend" not in cmd(tiers["orch"])
     assert tiers["coder"]["container"]["env"]["VLLM_ROCM_USE_AITER"] == "1"
     assert tiers["orch"]["container"]["env"]["VLLM_USE_TRITON_AWQ"] == "1"
+
+
+def test_vllm_on_the_cpu_gets_its_kv_cache_in_bytes_from_the_ledger_and_nothing_of_the_gpu():
+    result = plan(tiers={"orch": {"device": "cpu", "vllm": {"gpu_util": 0.9}}}, facts={"gpu_mb": STRIX_GPU_MB})
+    assert result["problems"] == []  # a CPU tier's share is not a GPU share: 0.9 + the coder's 0.55 is fine
+    orch = result["tiers"][0]
+    assert (orch["tier"], orch["engine"], orch["device"]) == ("orch", "vllm", "cpu")  # still before the coder
+    box, row = orch["container"], [r for r in result["ledger"]["rows"] if r["tier"] == "orch"][0]
+    argv = cmd(orch)
+    assert argv[:3] == ["vllm", "serve", "/models/orch"] and box["image"] == DEFAULTS["strix_images"]["vllm_cpu"]
+    assert box["image_key"] == "vllm_cpu"
+    # Qwen2.5-14B-Instruct: 48 layers x 8 KV heads x (128 + 128) x 2 bytes, for 32768 tokens x 2 sequences
+    kv_mb = 32768 * 2 * 196608 // (1024 * 1024)
+    assert argv[argv.index("--kv-cache-memory-bytes") + 1] == str(kv_mb * 1024 * 1024)
+    assert row["kv_mb"] == kv_mb and row["device"] == "cpu"
+    assert row["mb"] == row["weights_mb"] + kv_mb + DEFAULTS["strix_vllm_activation_reserve_mb"]
+    for gpu_only in ("--gpu-memory-utilization", "--attention-backend"):
+        assert gpu_only not in argv
+    assert box["devices"] == [] and box["groups"] == []
+    assert not [k for k in box["env"] if "ROCM" in k or "TRITON" in k or "AWQ" in k]
+    assert not [v for v in box["volumes"] if "triton" in v]
+    assert box["cache_dirs"] == ["/root/.cache/huggingface", "/root/.cache/vllm"]
+    assert "--enable-auto-tool-choice" in argv and argv[argv.index("--tool-call-parser") + 1] == "hermes"
 
 
 def test_llamacpp_healthchecks_need_only_bash():
