@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: converge playbooks/site.yml onto a throwaway systemd container standing in for a Strix
-# box (no GPU: cpu mode, small swap, the SmolLM2 GGUF from a local Hugging Face-compatible mirror, the
-# llama.cpp image built locally), then print the health table and one real answer from each tier.
+# box (no GPU: the orchestrator on the real vLLM on the CPU, the reviewer and utility on llama.cpp, small swap,
+# SmolLM2 from a local Hugging Face-compatible mirror, the images built locally), then print the health table,
+# one real answer from each tier, and OpenCode's default agent answering through the vLLM orchestrator.
 # `make demo-down` stops the tiers and removes the container and its swap file.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -46,7 +47,7 @@ up() {
   echo "== doctor.yml: the box against what the collection made it (read-only) =="
   ansible-playbook -i inventory/demo.yml playbooks/doctor.yml | sed -n "/Show the box's rows/,/^\$/p"
   echo "== one answer from each tier =="
-  for tier in reviewer:8011:smollm2-reviewer utility:8012:smollm2-utility; do
+  for tier in orch:8001:smollm2-orch reviewer:8011:smollm2-reviewer utility:8012:smollm2-utility; do
     IFS=: read -r label port model <<<"$tier"
     answer=$(docker exec "$name" curl -sf "http://127.0.0.1:$port/v1/chat/completions" \
       -H 'Content-Type: application/json' \
@@ -61,7 +62,7 @@ up() {
     echo; echo "OpenCode (/root/.config/opencode/opencode.jsonc):";
     grep -E "\"(model|small_model|baseURL)\"" /root/.config/opencode/opencode.jsonc'
   echo
-  echo "== OpenCode, through the box's default agent (no --model; the plugin enabled) =="
+  echo "== OpenCode, through the box's default agent, the orchestrator on vLLM (no --model; the plugin enabled) =="
   # The answer is OpenCode's standard output; its log (the plugin's own complaints, offline here) goes to a
   # file in the box, shown only when OpenCode fails.
   docker exec "$name" sh -c 'cd /tmp && timeout 300 opencode run "In one sentence: what is Ansible?" \
