@@ -58,6 +58,9 @@ ADDRESS = re.compile(r"^[0-9a-fA-F.:]+$")
 # inventory), invalid (given but unusable).
 API_KEY_STATES = ("none", "generate", "given", "invalid")
 MIB = 1024 * 1024
+# The KV cache vLLM on the CPU needs beyond context x sequences: it keeps one block aside (the null block, 128
+# tokens on the CPU); two blocks' worth leaves room for a larger block size.
+VLLM_SPARE_TOKENS = 256
 # Image tags upstream no longer maintains, and what replaced them (kyuz0/amd-strix-halo-toolboxes): rocm-7.2 was
 # renamed rocm-7.2.1 .. 7.2.4 and on 2026-08-01 rocm-7.14 (7b5865e), so the old channel tags are frozen at a
 # llama.cpp from April 2026 without --load-mode; rocm7-nightlies became therock-nightly (6253346); the rocwmma
@@ -483,9 +486,11 @@ def _ordered(placed):
 
 
 def _kv_mb(s, info):
-    """A tier's KV cache in MiB (context x parallel sequences x the model's bytes per token), or None."""
+    """A tier's KV cache in MiB (context x parallel sequences x the model's bytes per token), or None. vLLM on the
+    CPU is given its cache in bytes, and keeps one block of it aside (128 tokens): it gets VLLM_SPARE_TOKENS more."""
     per_token = info.get("kv_bytes_per_token")
-    return -(-s["context"] * s["parallel"] * int(per_token) // MIB) if per_token else None
+    spare = VLLM_SPARE_TOKENS if s["engine"] == "vllm" and s["device"] == "cpu" else 0
+    return -(-(s["context"] * s["parallel"] + spare) * int(per_token) // MIB) if per_token else None
 
 
 def _gib(mb):
