@@ -61,7 +61,9 @@ def start(port, cache, extra, timeout):
                 pass
             state = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", NAME], capture_output=True,
                                    text=True, check=False).stdout.strip()
-            if state != "true":
+            logs = subprocess.run(["docker", "logs", "--tail", "5", NAME], capture_output=True, text=True,
+                                  check=False)
+            if state != "true" or "Engine core initialization failed" in logs.stderr + logs.stdout:
                 logs = subprocess.run(["docker", "logs", "--tail", "30", NAME], capture_output=True, text=True,
                                       check=False)
                 sys.exit("vLLM exited:\n%s%s" % (logs.stdout, logs.stderr))
