@@ -8,8 +8,8 @@ import docker
 import pytest
 
 STACK = "molecule-stack"
-# The real vLLM on the CPU serving SmolLM2: (port, served name, context, sequences)
-VLLM = {"orch": (8001, "smollm2-orch", 16384, 1), "coder": (8002, "smollm2-coder", 4096, 2)}
+# The real vLLM on the CPU serving SmolLM2: (port, served name, context, sequences, the tier's tool-call parser)
+VLLM = {"orch": (8001, "smollm2-orch", 16384, 1, "hermes"), "coder": (8002, "smollm2-coder", 4096, 2, "qwen3_coder")}
 # SmolLM2-135M's KV cache: 30 layers x 3 KV heads x (64 + 64) x 2 bytes per token
 SMOLLM2_KV_BYTES_PER_TOKEN = 23040
 LLAMA = {"reviewer": (8011, "smollm2-reviewer"), "utility": (8012, "smollm2-utility")}
@@ -53,12 +53,12 @@ def test_cpu_tiers_started_after_the_gpu_tiers(engine):
 
 @pytest.mark.parametrize("tier", sorted(VLLM))
 def test_vllm_on_the_cpu_serves_the_local_copy_offline_with_the_plans_kv_cache(engine, tier):
-    port, model, context, sequences = VLLM[tier]
+    port, model, context, sequences, parser = VLLM[tier]
     c = container(engine, tier)
     cmd = c.attrs["Config"]["Entrypoint"] + c.attrs["Config"]["Cmd"]
     assert cmd[:3] == ["vllm", "serve", "/models/%s" % tier]
     assert cmd[cmd.index("--served-model-name") + 1] == model
-    assert "--enable-auto-tool-choice" in cmd and cmd[cmd.index("--tool-call-parser") + 1] == "hermes"
+    assert "--enable-auto-tool-choice" in cmd and cmd[cmd.index("--tool-call-parser") + 1] == parser
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == str(port)
     assert cmd[cmd.index("--max-model-len") + 1] == str(context)
     assert cmd[cmd.index("--max-num-seqs") + 1] == str(sequences)
@@ -165,7 +165,7 @@ def test_the_box_records_the_image_and_model_each_tier_runs(host, engine):
 
 def vllm_counter(host, port, name):
     """One of the real vLLM's own Prometheus counters, summed over its labels."""
-    text = host.check_output("curl -sf http://127.0.0.1:%d/metrics", port)
+    text = host.check_output("curl -sf http://127.0.0.1:%s/metrics", str(port))
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
 
 

@@ -67,17 +67,19 @@ def test_bench_measures_every_tier_and_writes_what_produced_the_figures(first):
     # the real llama-server's own usage figures, and real rates
     assert all(r["prompt_tokens"] == 64 and r["completion_tokens"] == 16 for r in case["runs"])
     assert case["summary"]["gen_tps"]["median"] > 0 and case["summary"]["pp_tps"]["median"] > 0
-    # the orchestrator at one request and at its two parallel sequences
-    assert [(c["prompt_tokens"], c["concurrency"]) for c in tier(document, "orch")["cases"]] == [(64, 1), (64, 2)]
+    # each tier at one request and at its parallel sequences: the orchestrator has one, the coder two
+    assert [(c["prompt_tokens"], c["concurrency"]) for c in tier(document, "orch")["cases"]] == [(64, 1)]
+    assert [(c["prompt_tokens"], c["concurrency"]) for c in tier(document, "coder")["cases"]] == [(64, 1), (64, 2)]
     assert "no earlier run of these tiers and settings to compare with" in proc.stdout
 
 
 def test_the_real_vllms_figures_are_its_own_token_counts(first):
     _proc, document = first
-    orch = tier(document, "orch")
-    assert orch["engine"] == "vllm" and orch["image"] == "strix-opencode-vllm-cpu:latest"
-    assert orch["command"][:3] == ["vllm", "serve", "/models/orch"]
-    for case in orch["cases"]:
+    for name in ("orch", "coder"):
+        assert tier(document, name)["engine"] == "vllm"
+        assert tier(document, name)["image"] == "strix-opencode-vllm-cpu:latest"
+        assert tier(document, name)["command"][:3] == ["vllm", "serve", "/models/%s" % name]
+    for case in tier(document, "orch")["cases"] + tier(document, "coder")["cases"]:
         assert len(case["runs"]) == 3 * case["concurrency"]
         # vLLM's own usage: the prompt the bench built, the tokens it asked for
         assert all(r["prompt_tokens"] == 64 and r["completion_tokens"] == 16 for r in case["runs"]), case["runs"]
