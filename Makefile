@@ -48,8 +48,9 @@ molecule: collection images
 	bash tests/support/run-tests.sh molecule $(SCENARIO)
 
 ## test: the set-up, lint, yamllint, sanity, unit tests, contract tests (the real vLLM and llama-server), then every
-## molecule scenario, in two lanes; ends with a table of each stage's seconds and "N passed, N failed"
-test: setup
+## molecule scenario, in two lanes; ends with a table of each stage's seconds (the set-up's too: the toolchain,
+## the engine and the images) and "N passed, N failed"
+test:
 	bash tests/support/run-tests.sh
 
 ## demo: converge the site onto a throwaway local container standing in for a Strix box

@@ -297,14 +297,16 @@ class _Planner:
         name = "%s-%s" % (d.get("stack_name"), tier)
         served = s.get("served_name") or (model.get("repo_id") if s["engine"] == "vllm" and model.get("repo_id")
                                           else posixpath.basename(model["path"]).rsplit(".gguf", 1)[0])
-        images = d.get("images") or {}
         gpu_devices = d.get("gpu_devices") or {}
+        # which strix_images entry the tier runs (what upgrade.yml's rollback sets back)
+        image_key = ("vllm" if s["device"] == "gpu" else "vllm_cpu") if s["engine"] == "vllm" else \
+            "llamacpp_rocm" if s["device"] == "gpu" and s.get("backend") == "rocm" else "llamacpp"
+        image = (d.get("images") or {}).get(image_key)
         mount = "/models/%s" % tier
         if s["engine"] == "vllm":
             # On the GPU vLLM takes a share of the GPU memory; on the CPU (for trying the stack and for tests, not
             # for speed) the plan gives it its KV cache in bytes, the figure the ledger counts in RAM.
             gpu = s["device"] == "gpu"
-            image = images.get("vllm" if gpu else "vllm_cpu")
             command = ["serve", mount, "--served-model-name", served, "--host", bind, "--port", str(s["port"]),
                        "--dtype", "auto"]
             if gpu:
@@ -340,7 +342,6 @@ class _Planner:
                            % (_loopback(bind), s["port"])]
         else:
             gpu = s["device"] == "gpu"
-            image = images.get("llamacpp_rocm" if gpu and s.get("backend") == "rocm" else "llamacpp")
             gguf = "%s/%s" % (mount, posixpath.basename(model["path"]))
             command = ["-m", gguf, "-c", str(s["context"] * s["parallel"]), "-np", str(s["parallel"]),
                        "-t", str(s["threads"]), "-ngl", "999" if gpu else "0"]
@@ -360,9 +361,7 @@ class _Planner:
             healthcheck = ["CMD", "bash", "-c", "exec 3<>/dev/tcp/%s/%d && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 "
                            "&& head -n 1 <&3 | grep -q ' 200 '" % (_loopback(bind), s["port"])]
         if not image:
-            key = ("vllm" if s["device"] == "gpu" else "vllm_cpu") if s["engine"] == "vllm" else \
-                "llamacpp_rocm" if s["device"] == "gpu" and s.get("backend") == "rocm" else "llamacpp"
-            self.problem("strix_images.%s is not set: tier %s (%s on the %s) runs it", key, tier, s["engine"],
+            self.problem("strix_images.%s is not set: tier %s (%s on the %s) runs it", image_key, tier, s["engine"],
                          s["device"].upper())
         env.update(dict((str(k), str(v)) for k, v in (s.get("env") or {}).items()))
         # The key reaches the server as LLAMA_API_KEY / VLLM_API_KEY from a root-only file on the box: never on the
@@ -370,12 +369,11 @@ class _Planner:
         keys = api_key_files(d)
         return {
             "env_file": keys["env"] if keys else None,
-            # which strix_images entry the image came from (what upgrade.yml's rollback sets back)
-            "image_key": ("vllm" if s["device"] == "gpu" else "vllm_cpu") if s["engine"] == "vllm" else
-            "llamacpp_rocm" if s["device"] == "gpu" and s.get("backend") == "rocm" else "llamacpp",
+            "image_key": image_key,
             "name": name, "image": image, "entrypoint": entrypoint, "command": command + list(s.get("extra_args", [])),
-            "volumes": volumes, "cache_dirs": [path for path, _mount in caches], "env": env, "devices": devices, "groups": list(d.get("gpu_groups") or []) if devices or
-            s["device"] == "gpu" else [], "served_name": served, "healthcheck": healthcheck,
+            "volumes": volumes, "cache_dirs": [path for path, _mount in caches], "env": env, "devices": devices,
+            "groups": list(d.get("gpu_groups") or []) if devices or s["device"] == "gpu" else [],
+            "served_name": served, "healthcheck": healthcheck,
             "url": "http://%s:%d" % (_loopback(bind), s["port"]),
             "labels": {
                 "org.strix-opencode.collection": "strix.opencode",
