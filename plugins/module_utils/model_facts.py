@@ -82,7 +82,9 @@ def read_gguf_metadata(path, keep_arrays=False):
     return metadata
 
 
-def _kv_bytes(layers, kv_heads, key_length, value_length, dtype_bytes=2):
+def kv_bytes_per_token(layers, kv_heads, key_length, value_length, dtype_bytes=2):
+    """The KV cache one token takes in every layer (its keys and values), or None without the figures. The one
+    formula of the collection: the catalog and the plan use it too."""
     if not all(isinstance(v, int) and v > 0 for v in (layers, kv_heads, key_length, value_length)):
         return None
     return layers * kv_heads * (key_length + value_length) * dtype_bytes
@@ -114,7 +116,7 @@ def gguf_facts(path):
         "rope_original_context": get("rope.scaling.original_context_length"),
         "file_type": meta.get("general.file_type"), "weights_bytes": os.path.getsize(path),
         # llama.cpp's default KV cache type is f16
-        "kv_bytes_per_token": _kv_bytes(layers, kv_heads, key_length, value_length, 2),
+        "kv_bytes_per_token": kv_bytes_per_token(layers, kv_heads, key_length, value_length, 2),
         "gguf_version": meta["GGUF.version"], "tensor_count": meta["GGUF.tensor_count"],
     }
 
@@ -150,7 +152,7 @@ def hf_facts(directory):
         "rope_scaling_factor": (rope or {}).get("factor"),
         "rope_original_context": (rope or {}).get("original_max_position_embeddings"),
         "weights_bytes": weights or None,
-        "kv_bytes_per_token": _kv_bytes(layers, kv_heads, head_dim, head_dim, DTYPE_BYTES.get(dtype, 2)),
+        "kv_bytes_per_token": kv_bytes_per_token(layers, kv_heads, head_dim, head_dim, DTYPE_BYTES.get(dtype, 2)),
     }
 
 

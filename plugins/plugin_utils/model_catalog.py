@@ -16,11 +16,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.strix.opencode.plugins.module_utils.model_facts import kv_bytes_per_token
+
 
 def _entry(fmt, context, layers, heads, kv_heads, head_dim, weights, kv_bytes_per_element=2, **extra):
     facts = {"format": fmt, "context_length": context, "layers": layers, "heads": heads, "kv_heads": kv_heads,
              "key_length": head_dim, "value_length": head_dim, "weights_bytes": weights,
-             "kv_bytes_per_token": layers * kv_heads * 2 * head_dim * kv_bytes_per_element,
+             "kv_bytes_per_token": kv_bytes_per_token(layers, kv_heads, head_dim, head_dim, kv_bytes_per_element),
              "rope_scaling": None, "rope_scaling_factor": None, "rope_original_context": None}
     facts.update(extra)
     return facts

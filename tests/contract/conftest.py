@@ -1,7 +1,7 @@
 """Fixtures of the contract tests: the plans they hand to the real programs."""
 import pytest
 
-from ansible_collections.strix.opencode.plugins.filter.strix_plan import PRESETS
+from ansible_collections.strix.opencode.plugins.plugin_utils.plan.description import PRESETS
 from plans import plan_of
 
 
