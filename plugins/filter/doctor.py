@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: strix.opencode contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The host's conformance: the driver choice, the doctor's rows, its table and the fleet's matrix.
+"""The host's conformance: the doctor's rows, its table and the fleet's matrix (plugin_utils/doctor_checks.py),
+and the lint of an opencode.jsonc (plugin_utils/opencode_lint.py).
 
-amdgpu_driver_choice(setting, kernel, requirements)  {driver, reason} for amdgpu_driver auto|inbox|dkms
 doctor_rows(probe, expect)                            one box's rows (check, status, detail, fix)
 doctor_summary(boxes)                                 whether any box failed, and which checks
 doctor_table(rows)                                    one box's rows as text lines
@@ -19,14 +19,8 @@ import base64
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.strix.opencode.plugins.module_utils.jsonc import JsoncError, loads
-from ansible_collections.strix.opencode.plugins.plugin_utils import host_checks
-
-
-def amdgpu_driver_choice(setting, kernel, requirements):
-    try:
-        return host_checks.choose_driver(setting, kernel, requirements)
-    except host_checks.HostCheckError as error:
-        raise AnsibleFilterError(str(error))
+from ansible_collections.strix.opencode.plugins.plugin_utils import doctor_checks, opencode_lint
+from ansible_collections.strix.opencode.plugins.plugin_utils.amdgpu_driver import HostCheckError
 
 
 def _opencode_b64(content, tiers):
@@ -39,21 +33,21 @@ def _opencode_b64(content, tiers):
 
 def doctor_rows(probe, expect):
     try:
-        return host_checks.doctor_rows(probe, expect, _opencode_b64)
-    except (host_checks.HostCheckError, KeyError) as error:
+        return doctor_checks.doctor_rows(probe, expect, _opencode_b64)
+    except (HostCheckError, KeyError) as error:
         raise AnsibleFilterError("doctor_rows: %s" % error)
 
 
 def doctor_summary(boxes):
-    return host_checks.summary(boxes)
+    return doctor_checks.summary(boxes)
 
 
 def doctor_table(rows):
-    return host_checks.table(rows)
+    return doctor_checks.table(rows)
 
 
 def doctor_matrix(boxes):
-    return host_checks.matrix(boxes)
+    return doctor_checks.matrix(boxes)
 
 
 def opencode_problems(text, tiers):
@@ -63,11 +57,10 @@ def opencode_problems(text, tiers):
         return ["it does not parse: %s" % error]
     if not isinstance(config, dict):
         return ["it is not a JSON object"]
-    return host_checks.opencode_problems(config, tiers)
+    return opencode_lint.opencode_problems(config, tiers)
 
 
 class FilterModule(object):
     def filters(self):
-        return {"amdgpu_driver_choice": amdgpu_driver_choice, "doctor_rows": doctor_rows, "doctor_summary": doctor_summary,
-                "doctor_table": doctor_table, "doctor_matrix": doctor_matrix,
-                "opencode_problems": opencode_problems}
+        return {"doctor_rows": doctor_rows, "doctor_summary": doctor_summary, "doctor_table": doctor_table,
+                "doctor_matrix": doctor_matrix, "opencode_problems": opencode_problems}

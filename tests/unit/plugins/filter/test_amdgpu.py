@@ -2,7 +2,7 @@
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.strix.opencode.plugins.filter.amdgpu_kernel_params import amdgpu_kernel_params
+from ansible_collections.strix.opencode.plugins.filter.amdgpu import amdgpu_kernel_params
 
 
 def test_124_gib_gives_the_toolbox_pages_without_the_deprecated_gttsize():

@@ -9,7 +9,7 @@ import yaml
 
 from ansible_collections.strix.opencode.plugins.filter.doctor import doctor_rows, opencode_problems
 from ansible_collections.strix.opencode.plugins.modules import host_probe
-from ansible_collections.strix.opencode.plugins.plugin_utils import host_checks
+from ansible_collections.strix.opencode.plugins.plugin_utils import amdgpu_driver, doctor_checks
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
 import gpu_fixture  # noqa: E402  pylint: disable=wrong-import-position
@@ -67,8 +67,8 @@ def rows_of(probe, **change):
 
 def test_a_conforming_box_is_all_ok(tmp_path):
     rows = doctor_rows(probe_of(tmp_path), expect())
-    assert [r["check"] for r in rows] == list(host_checks.CHECKS[1:])
-    assert dict((r["check"], r["status"]) for r in rows) == dict((c, "ok") for c in host_checks.CHECKS[1:])
+    assert [r["check"] for r in rows] == list(doctor_checks.CHECKS[1:])
+    assert dict((r["check"], r["status"]) for r in rows) == dict((c, "ok") for c in doctor_checks.CHECKS[1:])
     assert all(r["fix"] == "" for r in rows)
 
 
@@ -204,27 +204,27 @@ def test_opencode_problems():
 
 
 def test_driver_choice_and_parameters():
-    assert host_checks.choose_driver("auto", "6.18.5-061805-generic", REQUIREMENTS)["driver"] == "inbox"
-    assert host_checks.choose_driver("auto", "6.18.3-061803-generic", REQUIREMENTS)["driver"] == "dkms"
-    assert host_checks.choose_driver("auto", "6.14.0-1008-oem", REQUIREMENTS)["driver"] == "inbox"
-    assert host_checks.choose_driver("dkms", "6.19.0", REQUIREMENTS) == {"driver": "dkms",
+    assert amdgpu_driver.choose_driver("auto", "6.18.5-061805-generic", REQUIREMENTS)["driver"] == "inbox"
+    assert amdgpu_driver.choose_driver("auto", "6.18.3-061803-generic", REQUIREMENTS)["driver"] == "dkms"
+    assert amdgpu_driver.choose_driver("auto", "6.14.0-1008-oem", REQUIREMENTS)["driver"] == "inbox"
+    assert amdgpu_driver.choose_driver("dkms", "6.19.0", REQUIREMENTS) == {"driver": "dkms",
                                                                          "reason": "amdgpu_driver is dkms"}
-    with pytest.raises(host_checks.HostCheckError, match="amdgpu_driver must be one of"):
-        host_checks.choose_driver("radeon", "6.19.0", REQUIREMENTS)
-    assert host_checks.kernel_params(96, "dkms", iommu_off=False) == [
+    with pytest.raises(amdgpu_driver.HostCheckError, match="amdgpu_driver must be one of"):
+        amdgpu_driver.choose_driver("radeon", "6.19.0", REQUIREMENTS)
+    assert amdgpu_driver.kernel_params(96, "dkms", iommu_off=False) == [
         "amdttm.pages_limit=25165824", "amdttm.page_pool_size=25165824",
         "ttm.pages_limit=25165824", "ttm.page_pool_size=25165824"]
 
 
 def test_matrix_and_summary():
-    ok = [{"check": c, "status": "ok", "detail": "", "fix": ""} for c in host_checks.CHECKS]
+    ok = [{"check": c, "status": "ok", "detail": "", "fix": ""} for c in doctor_checks.CHECKS]
     drifting = [dict(r, status="fail") if r["check"] in ("swap", "gpu_memory") else r for r in ok]
     boxes = {"strix-1": ok, "strix-2": drifting, "strix-3": None}
-    lines = host_checks.matrix(boxes)
+    lines = doctor_checks.matrix(boxes)
     assert lines[0].split()[:3] == ["box", "invent", "kernel"]
     assert lines[2].split()[0] == "strix-2" and lines[2].split().count("fail") == 2
     assert lines[3] == "strix-3 unreachable"
-    assert host_checks.summary(boxes) == {"failed": True, "bad": [{"box": "strix-2", "failed": ["gpu_memory", "swap"]},
+    assert doctor_checks.summary(boxes) == {"failed": True, "bad": [{"box": "strix-2", "failed": ["gpu_memory", "swap"]},
                                                                   {"box": "strix-3", "failed": None}]}
-    assert host_checks.summary({"strix-1": ok})["failed"] is False
+    assert doctor_checks.summary({"strix-1": ok})["failed"] is False
     assert json.loads(json.dumps(boxes)) == boxes
