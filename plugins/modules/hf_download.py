@@ -131,8 +131,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.strix.opencode.plugins.module_utils.hf_fetch import Fetch
 from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import (
-    HUB_ARGUMENT_SPEC, Fetch, HubClient, HubError, diff_summary)
+    HUB_ARGUMENT_SPEC, HubClient, HubError, diff_summary)
 
 
 def destination(dest, filename):

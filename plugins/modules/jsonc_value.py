@@ -195,8 +195,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
-from ansible_collections.strix.opencode.plugins.module_utils.jsonc import (
-    Edit, JsoncError, json_equal, loads, remove_value, set_value)
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc import Edit, JsoncError, json_equal, loads
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc_edit import remove_value, set_value
 
 
 def read_text(module, path):

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import Progress, _Pipeline
+from ansible_collections.strix.opencode.plugins.module_utils.hf_fetch import Progress, _Pipeline
 
 
 class Body:

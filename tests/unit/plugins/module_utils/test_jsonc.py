@@ -1,8 +1,8 @@
 """The JSONC editor changes exactly one value and nothing else, and refuses what it cannot read."""
 import pytest
 
-from ansible_collections.strix.opencode.plugins.module_utils.jsonc import (
-    JsoncError, json_equal, loads, remove_value, set_value)
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc import JsoncError, json_equal, loads
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc_edit import remove_value, set_value
 from ..jsonc_oracle import comments, load
 
 DOC = """{

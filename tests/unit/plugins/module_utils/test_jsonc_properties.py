@@ -8,7 +8,7 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.strix.opencode.plugins.module_utils.jsonc import remove_value, set_value
+from ansible_collections.strix.opencode.plugins.module_utils.jsonc_edit import remove_value, set_value
 from ..jsonc_oracle import canonical, comments, load
 
 KEYS = st.text(alphabet="abcxyz_/.-KQ", min_size=1, max_size=6)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import Fetch, HubClient, HubError
+from ansible_collections.strix.opencode.plugins.module_utils.hf_fetch import Fetch
+from ansible_collections.strix.opencode.plugins.module_utils.hf_hub import HubClient, HubError
 from ansible_collections.strix.opencode.plugins.modules import hf_download
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
@@ -61,7 +62,7 @@ def test_small_file_is_checked_by_its_git_blob_sha1(download, hub, tmp_path):
 def test_rerun_makes_one_head_and_reads_nothing(download, hub, tmp_path, monkeypatch):
     download(tmp_path)
     hub.requests.clear()
-    monkeypatch.setattr("ansible_collections.strix.opencode.plugins.module_utils.hf_hub.hash_file",
+    monkeypatch.setattr("ansible_collections.strix.opencode.plugins.module_utils.hf_fetch.hash_file",
                         lambda *a: pytest.fail("the file was read again"))
     result = download(tmp_path)
     assert not result["changed"] and result["bytes_transferred"] == 0
