@@ -12,6 +12,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.strix.opencode.plugins.module_utils.jsonc import JsoncError, loads
+from ansible_collections.strix.opencode.plugins.plugin_utils.opencode_config import switch_problem
 
 
 def opencode_targets(passwd, users, project_dirs):
@@ -86,7 +87,12 @@ def opencode_edits(layout, current_text=None, orch=None):
             "plugin": layout["plugin_edits"] + switch["switch_plugin_edits"]}
 
 
+def opencode_switch_problem(layout, orch, where):
+    """What stops -e orch=<orch> on an OpenCode layout, or an empty string."""
+    return switch_problem(layout, orch, where)
+
+
 class FilterModule(object):
     def filters(self):
         return {"opencode_targets": opencode_targets, "opencode_edits": opencode_edits,
-                "opencode_remote": opencode_remote}
+                "opencode_remote": opencode_remote, "opencode_switch_problem": opencode_switch_problem}

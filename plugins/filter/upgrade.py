@@ -7,8 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-
 from ansible.errors import AnsibleFilterError
 
 
@@ -42,14 +40,13 @@ def upgrade_changes(plan, record):
     return changes
 
 
-def upgrade_rollback(record, plan, tiers, images):
-    """The strix_images and strix_tiers that put the box back on what it ran before (record): every image by the id
-    the box ran (it is still on the box), every model at the revision and sha256 the box ran. tiers and images are
-    the inventory's strix_tiers and strix_images."""
+def upgrade_rollback(record, plan):
+    """What puts the box back on what it ran before (record), as the plan role's plan_override: images, every image
+    entry a tier used set to the id the box ran (it is still on the box); tiers, every model at the revision and
+    sha256 the box ran (in its engine's section, which wins over the tier's own model)."""
     if not isinstance(record, dict) or not record:
         raise AnsibleFilterError("upgrade_rollback needs the box's record of what it ran before (strix_tiers.fact)")
-    images = dict(images or {})
-    tiers = copy.deepcopy(tiers or {})
+    images, tiers = {}, {}
     planned = dict((t["tier"], t) for t in (plan or {}).get("tiers") or [])
     for name, ran in sorted(record.items()):
         if ran.get("image_key") and ran.get("image_id"):
@@ -69,10 +66,8 @@ def upgrade_rollback(record, plan, tiers, images):
                 spec["sha256"] = ran["model_sha256"]
         else:
             spec = {"path": ran.get("model_path") or model.get("path")}
-        # The engine's section is read after the tier's own keys: its model wins over both.
-        section = tiers.setdefault(name, {}).setdefault(tier["engine"], {})
-        section["model"] = spec
-    return {"strix_images": images, "strix_tiers": tiers}
+        tiers[name] = {tier["engine"]: {"model": spec}}
+    return {"images": images, "tiers": tiers}
 
 
 class FilterModule(object):

@@ -189,6 +189,21 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
     }
 
 
+def switch_problem(layout, orch, where):
+    """What stops -e orch=<orch> on a layout (a box's, or the one a workstation got from its box), or "". The
+    switch's choices are the layout's: local when the box runs a tier, cloud when it has a cloud planner."""
+    if not orch:
+        return ""
+    if orch not in ORCH_CHOICES:
+        return "orch must be cloud or local (vllm), got %r" % (orch,)
+    choices = sorted((layout or {}).get("switch") or {})
+    if {"vllm": "local"}.get(orch, orch) in choices:
+        return ""
+    return "orch=%s: %s (%s); the choices there are %s" % (
+        orch, "strix_cloud_planner.model is unset for the box" if orch == "cloud" else "the box runs no tier", where,
+        ", ".join(choices) or "none")
+
+
 def served_tiers(tiers):
     """What OpenCode needs of each planned tier (strix_plan.tiers): {tier: {title, port, served_name, ...}}."""
     return dict((t["tier"], {"title": t["title"], "port": t["port"], "served_name": t["served_name"],

@@ -51,6 +51,7 @@ BAD_INPUT = [
 # The tasks a role runs before its first change: validation and read-only look-ups.
 VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Work out the", "Require an", "Look up the",
                     "Gather the facts", "Look at the", "List the", "Check the", "Check that", "Require the",
+                    "Read the host requirements", "Read the running kernel", "Choose the driver",
                     # the plan role (read-only)
                     "Read the box", "Read the GPU", "Read what the models", "Ask the Hub", "Measure the free", "Plan the stack", "Show the plan",
                     "Refuse a plan", "Refuse to run")

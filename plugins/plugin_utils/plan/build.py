@@ -11,7 +11,7 @@ from ansible_collections.strix.opencode.plugins.plugin_utils.opencode_config imp
     check as check_opencode, served_tiers, switchable_layout)
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan import description as desc
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.common import (
-    MIB, PlanError, Problems, api_key_files, loopback)
+    MIB, PlanError, Problems, api_key_files, is_loopback, loopback)
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.containers import container
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.engines import ENGINES
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.ledger import check_budget, ledger
@@ -113,6 +113,8 @@ def plan(d, facts=None):
         # Where the tiers' API key is kept on the box ({key, env}), or None: the tiers take none.
         "api_key": api_key_files(d), "mode": d.get("mode"), "network_mode": d.get("network_mode"),
         "bind_address": d.get("bind_address"), "tiers": tiers,
+        # whether the tiers answer the box alone (a workstation cannot use them)
+        "loopback_only": is_loopback(d.get("bind_address", "127.0.0.1")),
         "containers": dict((t["tier"], t["container"]["name"]) for t in tiers),
         "downloads": downloads, "download_bytes": download_bytes, "ledger": memory,
         # Tiers whose model states no trained context yet (not on the box, not in the catalog): the plan role

@@ -76,7 +76,8 @@ def placed_tiers(d, problems):
 def tier_settings(d, tier, placement, problems):
     """The tier's settings: built-in defaults, then the inventory's strix_tiers, engine sections flattened."""
     defaults = (d.get("tier_defaults") or {}).get(tier) or {}
-    user = (d.get("tiers") or {}).get(tier) or {}
+    # the inventory's strix_tiers, with any override of the plan role's (plan_override.tiers) laid on top
+    user = merge((d.get("tiers") or {}).get(tier) or {}, (d.get("tier_overrides") or {}).get(tier) or {})
     engine, device, backend = placement
     engine = user.get("engine", engine)
     default_backend = ENGINES[engine].default_backend(device) if engine in ENGINES else None

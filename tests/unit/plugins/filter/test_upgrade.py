@@ -53,17 +53,18 @@ def test_the_rollback_puts_back_each_image_by_id_and_each_model_at_its_revision(
                                                                "revision": "main"}}}
     after = strix_plan(description(mode="full", tiers=inventory_tiers), FACTS)
     assert after["problems"] == []
-    back = upgrade_rollback(record, after, inventory_tiers, description()["images"])
-    assert back["strix_images"]["vllm"] == "sha256:old-vllm" and back["strix_images"]["llamacpp"] == "sha256:old-cpp"
-    assert back["strix_tiers"]["utility"]["context"] == 16384  # the inventory's other settings stay
-    assert back["strix_tiers"]["utility"]["llamacpp"]["model"] == {
+    back = upgrade_rollback(record, after)
+    assert back["images"] == {"vllm": "sha256:old-vllm", "llamacpp": "sha256:old-cpp"}
+    assert back["tiers"]["utility"]["llamacpp"]["model"] == {
         "repo_id": "Qwen/Qwen2.5-3B-Instruct-GGUF", "filename": "qwen2.5-3b-instruct-q4_k_m.gguf", "revision": PIN,
         "sha256": "d" * 64}
-    assert back["strix_tiers"]["orch"]["vllm"]["model"]["allow_patterns"] == ["*.safetensors", "*.json", "tokenizer*",
-                                                                              "*.txt"]
-    replanned = strix_plan(description(mode="full", tiers=back["strix_tiers"], images=back["strix_images"]), FACTS)
+    assert back["tiers"]["orch"]["vllm"]["model"]["allow_patterns"] == ["*.safetensors", "*.json", "tokenizer*", "*.txt"]
+    # laid over the inventory as the plan role lays plan_override: the inventory's other settings stay
+    replanned = strix_plan(description(mode="full", tiers=inventory_tiers, tier_overrides=back["tiers"],
+                                       images=dict(description()["images"], **back["images"])), FACTS)
     assert replanned["problems"] == []
+    assert [t["context"] for t in replanned["tiers"] if t["tier"] == "utility"] == [16384]
     assert upgrade_changes(replanned, record) == []
     assert inventory_tiers["utility"]["model"]["revision"] == "main"  # the inventory's own dict is left alone
     with pytest.raises(AnsibleFilterError, match="record of what it ran before"):
-        upgrade_rollback({}, after, {}, {})
+        upgrade_rollback({}, after)
