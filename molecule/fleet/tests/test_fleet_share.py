@@ -13,11 +13,14 @@ import pytest
 import testinfra
 
 ROOT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+# the installed collection (make collection), for the figure the collection itself holds
+sys.path.insert(0, str(ROOT / ".cache" / "collections"))
+from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import (  # noqa: E402  pylint: disable=wrong-import-position
+    SMOLLM2_GGUF_SHA256 as SHA256)
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 BOXES = ["strix-fleet-1", "strix-fleet-2", "strix-fleet-3"]
 FLEET = Path("/var/tmp/strix-opencode-test/fleet")
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 KEY_FILE = "/etc/strix-opencode/api-key"
 
 testinfra_hosts = ["ansible://strix-fleet-ws"]

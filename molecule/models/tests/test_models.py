@@ -1,8 +1,15 @@
 """The models the role downloaded from the Hub stand-in: complete, verified, recorded, nothing half-written."""
 import json
+import os
+import sys
+from pathlib import Path
+
+# the installed collection (make collection), for the figure the collection itself holds
+sys.path.insert(0, str(Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / ".cache" / "collections"))
+from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import (  # noqa: E402  pylint: disable=wrong-import-position
+    SMOLLM2_GGUF_SHA256 as SHA256)
 
 GGUF = "/srv/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 REPO = "/srv/models/strix-test/tiny-weights"
 
 

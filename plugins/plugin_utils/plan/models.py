@@ -11,7 +11,7 @@ __metaclass__ = type
 import posixpath
 import re
 
-from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import catalog_facts
+from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import catalog_facts, catalog_sha256
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.common import is_int
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.engines import ENGINES
 
@@ -46,6 +46,8 @@ def resolve(d, tier, s, problems):
                  "mirror": d.get("models_mirror") or ""}
         if filename:
             model.update(kind="file", filename=filename, path=posixpath.join(models_dir, posixpath.basename(filename)))
+            # a file the catalog knows is verified against its sha256 when the inventory gives none
+            model["sha256"] = model["sha256"] or catalog_sha256(model)
         else:
             model.update(kind="repo", allow_patterns=list(spec.get("allow_patterns") or []),
                          ignore_patterns=list(spec.get("ignore_patterns") or []), path=posixpath.join(models_dir, repo_id))

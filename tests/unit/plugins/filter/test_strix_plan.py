@@ -485,3 +485,16 @@ def test_the_mirror_holds_every_hub_model_of_the_fleet_once():
     assert all(m["revision"] == "main" for m in models)
     with pytest.raises(AnsibleFilterError):
         mirror_models("strix")
+
+
+def test_a_file_the_catalog_knows_is_verified_against_its_sha256_unless_the_inventory_gives_one():
+    from ansible_collections.strix.opencode.plugins.plugin_utils.model_catalog import SMOLLM2_GGUF_SHA256  # pylint: disable=import-outside-toplevel
+    smol = {"repo_id": "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "filename": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+    tiers = {"utility": {"context": 8192, "llamacpp": {"model": smol}}}
+    plan = strix_plan(description(mode="cpu", tiers=tiers), FACTS)
+    assert [t["model"]["sha256"] for t in plan["tiers"] if t["tier"] == "utility"] == [SMOLLM2_GGUF_SHA256]
+    given = dict(smol, sha256="e" * 64)
+    plan = strix_plan(description(mode="cpu", tiers={"utility": {"context": 8192, "llamacpp": {"model": given}}}), FACTS)
+    assert [t["model"]["sha256"] for t in plan["tiers"] if t["tier"] == "utility"] == ["e" * 64]
+    # a file the catalog has no checksum for gets none
+    assert [t["model"]["sha256"] for t in plan["tiers"] if t["tier"] == "reviewer"] == [""]
