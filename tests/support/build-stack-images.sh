@@ -33,7 +33,7 @@ bash "$here/make-smollm2-hf.sh" >/dev/null
 
 # Versions for the fleet scenario's upgrade.yml tests, each a layer over the images above (from the build cache
 # when those did not change): a good new llama.cpp image (the same server, another image id), and two bad
-# vLLM stand-ins, one never healthy and one far slower than the real vLLM on the CPU (2 tokens/s).
+# vLLM stand-ins, one that crashes while loading and one far slower than the real vLLM on the CPU (2 tokens/s).
 variant() {
   local from=$1 tag=$2 lines=$3
   local recipe
@@ -42,5 +42,5 @@ variant() {
   echo "build-stack-images: $tag built"
 }
 variant strix-opencode-llama-server:latest strix-opencode-llama-server:v2 'LABEL org.strix-opencode.test-version=2'
-variant "$image" strix-opencode-vllm-standin:never-healthy 'ENV STANDIN_NEVER_READY=1'
+variant "$image" strix-opencode-vllm-standin:crashes 'ENV STANDIN_NEVER_READY=1 STANDIN_EXIT_AFTER=1'
 variant "$image" strix-opencode-vllm-standin:slow 'ENV STANDIN_GEN_TPS=2 STANDIN_PROMPT_TPS=500'
