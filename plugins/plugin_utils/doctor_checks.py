@@ -33,13 +33,13 @@ def _swap_row(probe, expect):
         return row("swap", "ok", "%s absent, as asked" % path)
     if not active:
         return row("swap", "fail", "the swap file %s is not active" % path,
-                    "swapon %s (or %s)" % (path, tag(expect, "swap")))
+                   "swapon %s (or %s)" % (path, tag(expect, "swap")))
     size_mb = active[0]["size_kib"] // 1024
     wanted = int(swap.get("size_mb") or 0)
     # the swap header takes a page of the file
     if wanted and abs(size_mb - wanted) > 1:
         return row("swap", "warn", "%s is active with %d MB, swap_file_size_mb is %d" % (path, size_mb, wanted),
-                    tag(expect, "swap") + " -e swap_allow_resize=true")
+                   tag(expect, "swap") + " -e swap_allow_resize=true")
     return row("swap", "ok", "%s active, %d MB" % (path, size_mb))
 
 
@@ -48,12 +48,12 @@ def _earlyoom_row(probe, expect):
     wanted = expect.get("earlyoom_args") or []
     if not running:
         return row("earlyoom", "fail", "earlyoom is not running",
-                    "systemctl enable --now earlyoom (or %s)" % tag(expect, "earlyoom"))
+                   "systemctl enable --now earlyoom (or %s)" % tag(expect, "earlyoom"))
     args = running[0][1:]
     if wanted and args != wanted:
         return row("earlyoom", "fail", "earlyoom runs with %s, the collection's arguments are %s"
-                    % (" ".join(args), " ".join(wanted)),
-                    "%s; systemctl restart earlyoom" % tag(expect, "earlyoom"))
+                   % (" ".join(args), " ".join(wanted)),
+                   "%s; systemctl restart earlyoom" % tag(expect, "earlyoom"))
     return row("earlyoom", "ok", "running with %s" % " ".join(args))
 
 
@@ -63,10 +63,10 @@ def _swappiness_row(probe, expect):
         return row("swappiness", "ok", "vm.swappiness %s" % live)
     if not probe.get("swappiness_writable", True):
         return row("swappiness", "warn", "vm.swappiness is %s, %s asked; /proc/sys/vm is read-only here (a "
-                    "container: the host's kernel sets it)" % (live, wanted), "set it on the host: sysctl vm.swappiness=%s"
-                    % wanted)
+                   "container: the host's kernel sets it)" % (live, wanted), "set it on the host: sysctl vm.swappiness=%s"
+                   % wanted)
     return row("swappiness", "fail", "vm.swappiness is %s, %s asked" % (live, wanted),
-                "sysctl vm.swappiness=%s (or %s)" % (wanted, tag(expect, "swappiness")))
+               "sysctl vm.swappiness=%s (or %s)" % (wanted, tag(expect, "swappiness")))
 
 
 def _docker_row(expect):
@@ -74,7 +74,7 @@ def _docker_row(expect):
     if docker.get("ok"):
         return row("docker", "ok", "Docker Engine %s" % docker.get("version", ""))
     return row("docker", "fail", "the Docker engine does not answer: %s" % docker.get("error", "unknown"),
-                "systemctl start docker (or %s)" % tag(expect, "docker"))
+               "systemctl start docker (or %s)" % tag(expect, "docker"))
 
 
 def _image_present(name, info):
@@ -144,7 +144,7 @@ def _tiers_row(expect):
     detail = ", ".join("%s %s" % (t["tier"], t["state"]) for t in tiers)
     if any(t["state"] == "down" for t in tiers):
         return row("tiers", "fail", detail, "%s; ansible-playbook playbooks/health.yml -l %s"
-                    % (tag(expect, "stack"), expect.get("box", "BOX")))
+                   % (tag(expect, "stack"), expect.get("box", "BOX")))
     if any(t["state"] != "healthy" for t in tiers):
         return row("tiers", "warn", detail, "wait for the loading tiers, then ansible-playbook playbooks/health.yml")
     return row("tiers", "ok", detail)

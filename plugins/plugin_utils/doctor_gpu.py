@@ -11,7 +11,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.strix.opencode.plugins.plugin_utils.amdgpu_driver import (
-    GIB, driver_in_use, kernel_carries_support, kernel_params, ttm_modules, version_tuple)
+    GIB, driver_in_use, kernel_carries_support, kernel_params)
 
 
 def row(check, status, detail, fix=""):
@@ -40,8 +40,8 @@ def gpu_memory_row(probe, expect):
     pending = expect.get("reboot_pending")
     if gtt is None:
         return row("gpu_memory", "fail", "no mem_info_gtt_total under %s/sys/class/drm: amdgpu is not loaded"
-                    % (probe.get("root", "/").rstrip("/")),
-                    "reboot to load the driver" if pending else "lsmod | grep amdgpu; dmesg | grep amdgpu")
+                   % (probe.get("root", "/").rstrip("/")),
+                   "reboot to load the driver" if pending else "lsmod | grep amdgpu; dmesg | grep amdgpu")
     detail = "GTT %s of %s asked, VRAM %s" % (gib_text(gtt), gib_text(wanted), gib_text(vram))
     if abs(gtt - wanted) <= wanted // 100:
         return row("gpu_memory", "ok", detail)
@@ -95,10 +95,10 @@ def devices_row(probe, expect):
             problems.append("user %s is not in %s" % (user, " and ".join(sorted({"video", "render"} - set(groups)))))
     if problems:
         return row("devices", "fail", "; ".join(problems),
-                    "is amdgpu loaded (lsmod | grep amdgpu)? %s; for a box without the GPU set "
-                    "amdgpu_gpu_present: false" % tag(expect, "amdgpu"))
+                   "is amdgpu loaded (lsmod | grep amdgpu)? %s; for a box without the GPU set "
+                   "amdgpu_gpu_present: false" % tag(expect, "amdgpu"))
     return row("devices", "ok", "/dev/kfd and %d render node(s) for video/render; users %s in both"
-                % (len(nodes), ", ".join(sorted(probe.get("groups") or {})) or "(none)"))
+               % (len(nodes), ", ".join(sorted(probe.get("groups") or {})) or "(none)"))
 
 
 def kernel_row(probe, expect, driver):
@@ -112,11 +112,11 @@ def kernel_row(probe, expect, driver):
         return row("kernel", "ok", why)
     if driver == "dkms":
         return row("kernel", "warn", "%s; amdgpu-dkms serves it" % why,
-                    "a kernel at or above %s lets the box use the kernel's own driver (AMD's advice)"
-                    % requirements["kernel_min"])
+                   "a kernel at or above %s lets the box use the kernel's own driver (AMD's advice)"
+                   % requirements["kernel_min"])
     return row("kernel", "fail", "%s and the kernel's own driver is used" % why,
-                "install a kernel at or above %s (Ubuntu 24.04: linux-oem-24.04), or %s -e amdgpu_driver=dkms"
-                % (requirements["kernel_min"], tag(expect, "amdgpu")))
+               "install a kernel at or above %s (Ubuntu 24.04: linux-oem-24.04), or %s -e amdgpu_driver=dkms"
+               % (requirements["kernel_min"], tag(expect, "amdgpu")))
 
 
 def firmware_row(probe, expect):
@@ -127,11 +127,11 @@ def firmware_row(probe, expect):
     for bad in expect["requirements"].get("bad_firmware") or []:
         if version.startswith(bad["version"]):
             return row("firmware", "fail", "linux-firmware %s %s (%s)" % (version, bad["why"], bad["source"]),
-                        bad["fix"])
+                       bad["fix"])
     if "amdgpu-dkms-firmware" in packages:
         return row("firmware", "warn", "amdgpu-dkms-firmware %s overrides linux-firmware %s, so its fixes do not "
-                    "arrive (ROCm/legacy-rocm-build#5566)" % (packages["amdgpu-dkms-firmware"], version),
-                    tag(expect, "amdgpu") + " -e amdgpu_driver=inbox")
+                   "arrive (ROCm/legacy-rocm-build#5566)" % (packages["amdgpu-dkms-firmware"], version),
+                   tag(expect, "amdgpu") + " -e amdgpu_driver=inbox")
     return row("firmware", "ok", "linux-firmware %s" % version)
 
 
@@ -140,13 +140,13 @@ def driver_row(probe, expect, choice):
     wanted = choice["driver"]
     if used is None:
         return row("driver", "warn" if expect.get("reboot_pending") else "fail",
-                    "amdgpu is not loaded (%s wanted: %s)" % (wanted, choice["reason"]),
-                    "reboot to load it" if expect.get("reboot_pending") else "dmesg | grep amdgpu; "
-                    + tag(expect, "amdgpu"))
+                   "amdgpu is not loaded (%s wanted: %s)" % (wanted, choice["reason"]),
+                   "reboot to load it" if expect.get("reboot_pending") else "dmesg | grep amdgpu; "
+                   + tag(expect, "amdgpu"))
     if used != wanted:
         return row("driver", "warn" if expect.get("reboot_pending") else "fail",
-                    "%s driver in use, %s wanted (%s)" % (used, wanted, choice["reason"]),
-                    "reboot" if expect.get("reboot_pending") else tag(expect, "amdgpu"))
+                   "%s driver in use, %s wanted (%s)" % (used, wanted, choice["reason"]),
+                   "reboot" if expect.get("reboot_pending") else tag(expect, "amdgpu"))
     return row("driver", "ok", "%s (%s)" % (used, choice["reason"]))
 
 
@@ -166,7 +166,7 @@ def params_row(probe, expect, choice):
     if problems:
         pending = expect.get("reboot_pending")
         return row("kernel_params", "warn" if pending else "fail", "; ".join(problems),
-                    "reboot (the parameters are written)" if pending else tag(expect, "amdgpu") + ", then reboot")
+                   "reboot (the parameters are written)" if pending else tag(expect, "amdgpu") + ", then reboot")
     extra = [w for w in cmdline if w.startswith("amdgpu.gttsize=") and w not in wanted]
     iommu = [w for w in cmdline if w == "amd_iommu=off" and w not in wanted]
     if extra or iommu:

@@ -117,4 +117,3 @@ def model_checks(stats, file_checks=None, repo_checks=None):
         entry["would_download"] = int(result.get("would_download") or 0)
         entry["reason"] = result.get("reason") or ""
     return list(found.values())
-

@@ -207,8 +207,8 @@ def test_driver_choice_and_parameters():
     assert amdgpu_driver.choose_driver("auto", "6.18.5-061805-generic", REQUIREMENTS)["driver"] == "inbox"
     assert amdgpu_driver.choose_driver("auto", "6.18.3-061803-generic", REQUIREMENTS)["driver"] == "dkms"
     assert amdgpu_driver.choose_driver("auto", "6.14.0-1008-oem", REQUIREMENTS)["driver"] == "inbox"
-    assert amdgpu_driver.choose_driver("dkms", "6.19.0", REQUIREMENTS) == {"driver": "dkms",
-                                                                         "reason": "amdgpu_driver is dkms"}
+    assert amdgpu_driver.choose_driver("dkms", "6.19.0", REQUIREMENTS) == {
+        "driver": "dkms", "reason": "amdgpu_driver is dkms"}
     with pytest.raises(amdgpu_driver.HostCheckError, match="amdgpu_driver must be one of"):
         amdgpu_driver.choose_driver("radeon", "6.19.0", REQUIREMENTS)
     assert amdgpu_driver.kernel_params(96, "dkms", iommu_off=False) == [
@@ -224,7 +224,7 @@ def test_matrix_and_summary():
     assert lines[0].split()[:3] == ["box", "invent", "kernel"]
     assert lines[2].split()[0] == "strix-2" and lines[2].split().count("fail") == 2
     assert lines[3] == "strix-3 unreachable"
-    assert doctor_checks.summary(boxes) == {"failed": True, "bad": [{"box": "strix-2", "failed": ["gpu_memory", "swap"]},
-                                                                  {"box": "strix-3", "failed": None}]}
+    assert doctor_checks.summary(boxes) == {"failed": True, "bad": [
+        {"box": "strix-2", "failed": ["gpu_memory", "swap"]}, {"box": "strix-3", "failed": None}]}
     assert doctor_checks.summary({"strix-1": ok})["failed"] is False
     assert json.loads(json.dumps(boxes)) == boxes
