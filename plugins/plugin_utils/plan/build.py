@@ -7,11 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections.abc import Mapping
+
 from ansible_collections.strix.opencode.plugins.plugin_utils.opencode_config import (
     check as check_opencode, served_tiers, switchable_layout)
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan import description as desc
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.common import (
-    MIB, PlanError, Problems, api_key_files, is_loopback, loopback)
+    MIB, PlanError, Problems, api_key_files, is_loopback, loopback, plain)
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.containers import container
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.engines import ENGINES
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.ledger import check_budget, ledger
@@ -83,9 +85,9 @@ def _opencode(d, tiers, problems):
 def plan(d, facts=None):
     """The plan of the stack on one box: tiers in start order with their exact containers, the downloads, the
     memory ledger, the OpenCode layout, and every problem. Fields: plugins/filter/strix_plan.yml."""
-    if not isinstance(d, dict):
+    if not isinstance(d, Mapping):
         raise PlanError("strix_plan needs the stack description as a dictionary")
-    facts, problems = facts or {}, Problems()
+    d, facts, problems = plain(d), plain(facts or {}), Problems()
     desc.check_stack(d, problems)
     tiers, by_engine = [], dict((name, []) for name in ENGINES)
     for tier, placement in desc.placed_tiers(d, problems):
@@ -127,7 +129,7 @@ def plan(d, facts=None):
 def models(d):
     """The models the description needs, one per distinct path, with the tiers it serves: source hub (to download)
     or local (already on the box). Problems are left to plan(); a tier whose model is unusable is left out here."""
-    problems, downloads = Problems(), {}
+    d, problems, downloads = plain(d), Problems(), {}
     for tier, placement in desc.placed_tiers(d, problems):
         settings = desc.tier_settings(d, tier, placement, problems)
         if settings.get("engine") not in ENGINES:

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
+from collections.abc import Mapping
 
 MIB = 1024 * 1024
 
@@ -34,14 +34,24 @@ def number(value):
         return None
 
 
+def plain(value):
+    """A copy of value made of plain dicts and lists. Ansible hands filters lazy containers, whose deep copies
+    template every leaf again: the plan copies its input once, at the door."""
+    if isinstance(value, Mapping):
+        return dict((key, plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
 def merge(base, over):
     """base with over laid on top, dictionaries merged key by key (lists, scalars and a model replaced)."""
-    out = copy.deepcopy(base)
+    out = plain(base)
     for key, value in (over or {}).items():
         if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "model":
             out[key] = merge(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = plain(value)
     return out
 
 
