@@ -46,6 +46,29 @@ def test_coder_started_after_the_orchestrator_was_healthy(engine):
     assert coder_started > ts(healthy[0]) > orch_started + 4  # the real server loads for longer than that
 
 
+def unit(host, tier):
+    out = host.check_output("systemctl show -p ActiveState -p UnitFileState -p After -p ExecStartPre -p Restart "
+                            "%s-%s.service", STACK, tier)
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def test_the_tiers_are_units_of_the_box_each_after_the_one_before(host):
+    units = dict((t, unit(host, t)) for t in list(VLLM) + list(LLAMA))
+    assert all((u["ActiveState"], u["UnitFileState"], u["Restart"]) == ("active", "enabled", "always")
+               for u in units.values()), units
+    before = dict((t, [p for p in units if "%s-%s.service" % (STACK, p) in u["After"].split()])
+                  for t, u in units.items())
+    # a chain: the orchestrator first, the coder after it, one CPU tier after the coder, the other after that one
+    assert before["orch"] == [] and before["coder"] == ["orch"], before
+    first_cpu = [t for t in LLAMA if before[t] == ["coder"]]
+    assert len(first_cpu) == 1 and before[(set(LLAMA) - set(first_cpu)).pop()] == first_cpu, before
+    # each, before it starts, waits for the one before it to be started and answering
+    for tier, prev in before.items():
+        pre = units[tier]["ExecStartPre"]
+        assert ("strix-tier after http://127.0.0.1:" in pre and "%s-%s.service" % (STACK, prev[0]) in pre) if prev \
+            else pre == "", (tier, pre)
+
+
 def test_cpu_tiers_started_after_the_gpu_tiers(engine):
     coder = ts(container(engine, "coder").attrs["State"]["StartedAt"])
     assert all(ts(container(engine, t).attrs["State"]["StartedAt"]) > coder for t in LLAMA)
@@ -94,7 +117,7 @@ def test_cpu_tiers_stay_off_the_gpu(engine, tier):
     assert cmd[cmd.index("-np") + 1] == "1" and cmd[cmd.index("-c") + 1] == "2048"
     assert cmd[cmd.index("--alias") + 1] == LLAMA[tier][1] and "--load-mode" in cmd
     assert not c.attrs["HostConfig"]["Devices"] and not c.attrs["HostConfig"]["GroupAdd"]
-    assert c.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert c.attrs["HostConfig"]["RestartPolicy"]["Name"] in ("", "no")  # the unit restarts the tier, not Docker
     assert c.attrs["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "50m"}}
 
 
