@@ -54,11 +54,23 @@ def check(served, cloud, plugin_agents, orch):
 API_KEY_REF = "{file:~/.config/opencode/strix-api-key}"
 
 
+def wait_ms(spec):
+    """How long OpenCode waits for a tier's first byte, and between streamed chunks (a long prompt is read before the
+    first one): twice the time the tier takes to read every sequence's whole context at its prompt rate, and a
+    minute. False, no timeout, when the rate is unknown: OpenCode's own 5 minutes cut a long local prompt off."""
+    if not spec.get("prompt_tps"):
+        return False
+    return int((2.0 * spec["context"] * spec.get("parallel", 1) / spec["prompt_tps"] + 60) * 1000)
+
+
 def _provider(tier, spec, host, api_key=False):
+    wait = wait_ms(spec)
     return {
         "npm": "@ai-sdk/openai-compatible",
         "name": spec["title"],
-        "options": {"baseURL": "http://%s:%d/v1" % (host, spec["port"]), "apiKey": API_KEY_REF if api_key else "local"},
+        # a whole answer takes as long as it takes: no timeout for the full request
+        "options": {"baseURL": "http://%s:%d/v1" % (host, spec["port"]), "apiKey": API_KEY_REF if api_key else "local",
+                    "headerTimeout": wait, "chunkTimeout": wait, "timeout": False},
         "models": {tier: {
             "id": spec["served_name"],
             "name": spec["served_name"],
@@ -89,11 +101,13 @@ def _absent(path):
     return {"key_path": path, "state": "absent", "value": None}
 
 
-def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, orch=None, api_key=False):
+def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, orch=None, api_key=False,
+                    phone_home=False):
     """Everything the opencode role writes, as data.
 
-    served maps each tier the box runs to {title, port, served_name, context, output}; plugin_agents maps
-    an oh-my-openagent agent to the tier it runs on. Returns a dict:
+    served maps each tier the box runs to {title, port, served_name, context, output, parallel, prompt_tps};
+    plugin_agents maps an oh-my-openagent agent to the tier it runs on. phone_home (strix_phone_home) lets OpenCode
+    share sessions and update itself, and the plugin send telemetry and update itself. Returns a dict:
       primary        the primary agent's model for this run; local_primary: the box's own choice
       default_agent  the agent OpenCode starts a session on
       small_model    the model for titles and summaries
@@ -142,7 +156,8 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
             config_edits += _leaves(["provider", name, "models", cloud["model"]], {})
         else:
             config_edits += _leaves(["provider", name, "options", "baseURL"], provider["options"]["baseURL"])
-            config_edits += _leaves(["provider", name, "options", "apiKey"], provider["options"]["apiKey"])
+            for option in ("apiKey", "headerTimeout", "chunkTimeout", "timeout"):
+                config_edits += _leaves(["provider", name, "options", option], provider["options"][option])
             config_edits += _leaves(["provider", name, "models"], provider["models"])
     for tier in TIERS:
         if tier not in served:
@@ -156,6 +171,10 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
     small_model = tier_ref("utility") if "utility" in served else default_primary
     config_edits += _leaves(["small_model"], small_model)
     config_edits += _leaves(["default_agent"], PRIMARY_AGENT)
+    privacy = {"share": "manual" if phone_home else "disabled", "autoupdate": bool(phone_home)}
+    plugin_privacy = {"telemetry": bool(phone_home), "auto_update": bool(phone_home)}
+    for key, value in privacy.items():
+        config_edits += _leaves([key], value)
 
     # The primary agent's model: set on every run only when it cannot stay (its tier is gone); otherwise
     # it is the switch's, so that -e orch=cloud survives a converge.
@@ -167,6 +186,8 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
                                + switch_config_edits)
 
     plugin_edits, switch_plugin_edits = [], []
+    for key, value in plugin_privacy.items():
+        plugin_edits += _leaves([key], value)
     for name, tier in plugin_agents.items():
         path = [PLUGIN_CONFIG_SECTION, "agents", name]
         edits = _leaves(path + ["model"], plugin[name]["model"])
@@ -179,6 +200,8 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
         "local_primary": local_primary,
         "default_agent": PRIMARY_AGENT,
         "small_model": small_model,
+        "privacy": privacy,
+        "plugin_privacy": plugin_privacy,
         "providers": providers,
         "agents": agents,
         "plugin_agents": plugin,
@@ -207,15 +230,16 @@ def switch_problem(layout, orch, where):
 def served_tiers(tiers):
     """What OpenCode needs of each planned tier (strix_plan.tiers): {tier: {title, port, served_name, ...}}."""
     return dict((t["tier"], {"title": t["title"], "port": t["port"], "served_name": t["served_name"],
-                             "context": t["context"], "output": t["output"]}) for t in tiers)
+                             "context": t["context"], "output": t["output"], "parallel": t["parallel"],
+                             "prompt_tps": t.get("prompt_tps")}) for t in tiers)
 
 
-def switchable_layout(served, host, cloud, plugin_agents, orch, api_key=False):
+def switchable_layout(served, host, cloud, plugin_agents, orch, api_key=False, phone_home=False):
     """opencode_layout, with the switch's edits for each choice (so a converge keeps the choice a file already
     holds) and the choice a new file starts with."""
-    layout = opencode_layout(served, host, cloud, plugin_agents, orch, api_key)
+    layout = opencode_layout(served, host, cloud, plugin_agents, orch, api_key, phone_home)
     layout["switch"] = dict(
-        (choice, dict((k, opencode_layout(served, host, cloud, plugin_agents, choice, api_key)[k])
+        (choice, dict((k, opencode_layout(served, host, cloud, plugin_agents, choice, api_key, phone_home)[k])
                       for k in ("primary", "switch_config_edits", "switch_plugin_edits")))
         for choice in (["local"] if served else []) + (["cloud"] if (cloud or {}).get("model") else []))
     layout["default_choice"] = "cloud" if opencode_layout(served, host, cloud, plugin_agents)["primary"] == \

@@ -27,6 +27,17 @@ def test_opencode_resolves_the_deployed_configuration(host):
     assert config["agent"]["reviewer"]["model"] == "local_reviewer/reviewer"
     sisyphus = next(agent for name, agent in config["agent"].items() if name.lower().startswith("sisyphus - "))
     assert (sisyphus["model"], sisyphus["maxTokens"]) == ("local_orch/orch", 16384)
+    # no tier's prompt rate is known here: OpenCode waits for each without a timeout (its own is 5 minutes)
+    for tier in ("orch", "coder", "reviewer", "utility"):
+        options = config["provider"]["local_%s" % tier]["options"]
+        assert (options["headerTimeout"], options["chunkTimeout"], options["timeout"]) == (False, False, False), options
+    # nothing leaves the box unless asked
+    assert (config["share"], config["autoupdate"]) == ("disabled", False)
+
+
+def test_the_plugin_sends_no_telemetry_and_does_not_update_itself(host):
+    text = host.file(PLUGIN).content_string
+    assert '"telemetry": false' in text and '"auto_update": false' in text
 
 
 def test_no_api_key_in_the_files(host):

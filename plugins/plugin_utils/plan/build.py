@@ -46,6 +46,7 @@ def _tier(d, tier, settings, facts, problems):
             "backend": settings.get("backend") if gpu_backend else None, "title": settings.get("title") or tier,
             "port": settings["port"], "context": settings["context"], "output": settings["output"],
             "parallel": settings["parallel"], "health_timeout": settings["health_timeout"],
+            "prompt_tps": settings.get("prompt_tps") or None,
             "served_name": box.pop("served_name"), "url": box.pop("url"), "model": model,
             "api_key_file": (api_key_files(d) or {}).get("key"), "facts": info, "container": box,
             "settings": settings}
@@ -79,7 +80,7 @@ def _opencode(d, tiers, problems):
     if found:
         return {}
     return switchable_layout(served, loopback(d.get("bind_address", "127.0.0.1")), cloud, agents, orch,
-                             api_key=bool(api_key_files(d)))
+                             api_key=bool(api_key_files(d)), phone_home=bool(d.get("phone_home")))
 
 
 def plan(d, facts=None):

@@ -33,7 +33,8 @@ PRESETS = {
 TIER_HOME = {"orch": ("vllm", "gpu", None), "coder": ("vllm", "gpu", None),
              "reviewer": ("llamacpp", "cpu", None), "utility": ("llamacpp", "cpu", None)}
 COMMON_KEYS = ("engine", "device", "backend", "title", "port", "context", "output", "parallel", "model",
-               "served_name", "extra_args", "env", "health_timeout", "rope_scaling", "kv_bytes_per_token")
+               "served_name", "extra_args", "env", "health_timeout", "rope_scaling", "kv_bytes_per_token",
+               "prompt_tps")
 ROPE_SCALING = ("yarn",)
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 ADDRESS = re.compile(r"^[0-9a-fA-F.:]+$")
@@ -126,6 +127,9 @@ def check_tier(d, tier, s, problems):
     if s.get("rope_scaling") not in (None, "") + ROPE_SCALING:
         problems.add("%s.rope_scaling must be one of %s (or unset), got %r", where, ", ".join(ROPE_SCALING),
                      s.get("rope_scaling"))
+    if s.get("prompt_tps") not in (None, "") and not is_int(s.get("prompt_tps"), 1):
+        problems.add("%s.prompt_tps must be a whole number above 0, the prompt tokens a second the tier reads (or "
+                     "unset: unknown, and OpenCode waits for it without a timeout), got %r", where, s.get("prompt_tps"))
     if s.get("kv_bytes_per_token") is not None and not is_int(s.get("kv_bytes_per_token"), 1):
         problems.add("%s.kv_bytes_per_token must be a whole number above 0 (or unset: the model's metadata "
                      "gives it), got %r", where, s.get("kv_bytes_per_token"))

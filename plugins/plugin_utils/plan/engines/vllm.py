@@ -112,6 +112,9 @@ def container(s, d, part):
     env = dict((str(k), str(v)) for k, v in (d.get("vllm_env") or {}).items()) if gpu else {}
     env.update({"HF_HOME": "/root/.cache/huggingface", "VLLM_CACHE_ROOT": "/root/.cache/vllm", "HF_HUB_OFFLINE": "1"})
     env.update({"TRITON_CACHE_DIR": "/opt/triton_cache"} if gpu else {})
+    if not d.get("phone_home"):
+        # nothing leaves the box unless asked (strix_phone_home): vLLM's usage statistics, the Hub client's telemetry
+        env.update({"VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1", "HF_HUB_DISABLE_TELEMETRY": "1"})
     return {
         "entrypoint": ["vllm"], "command": command, "env": env,
         "volumes": ["%s:%s" % cache for cache in caches] + ["%s:%s:ro" % (part["model"]["path"], part["mount"])],

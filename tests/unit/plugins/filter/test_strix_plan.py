@@ -72,6 +72,33 @@ def test_every_preset_plans_its_tiers_and_points_opencode_at_them(mode):
     assert [row["tier"] for row in result["ledger"]["rows"]] == names + ["host"]
 
 
+def test_opencode_waits_for_a_tier_as_long_as_its_context_takes_to_read_and_without_a_timeout_when_unknown():
+    result = plan(mode="full", tiers={"reviewer": {"prompt_tps": 40}})
+    options = dict((name, p["options"]) for name, p in result["opencode"]["providers"].items())
+    # 32768 tokens, 1 sequence, read at 40 tokens a second: 819 s, twice that and a minute
+    assert options["local_reviewer"]["headerTimeout"] == options["local_reviewer"]["chunkTimeout"] == 1698400
+    # the orchestrator's rate is unknown: no timeout (OpenCode's own is 5 minutes); never one for the whole answer
+    assert options["local_orch"]["headerTimeout"] is False and options["local_orch"]["chunkTimeout"] is False
+    assert all(o["timeout"] is False for name, o in options.items() if name.startswith("local_"))
+    edits = [(e["key_path"], e["value"]) for e in result["opencode"]["config_edits"]]
+    assert (["provider", "local_reviewer", "options", "headerTimeout"], 1698400) in edits
+    assert (["provider", "local_orch", "options", "chunkTimeout"], False) in edits
+
+
+@pytest.mark.parametrize("phone_home", [False, True])
+def test_nothing_leaves_the_box_unless_asked(phone_home):
+    result = plan(phone_home=phone_home)
+    opencode = result["opencode"]
+    assert opencode["privacy"] == {"share": "manual" if phone_home else "disabled", "autoupdate": phone_home}
+    assert opencode["plugin_privacy"] == {"telemetry": phone_home, "auto_update": phone_home}
+    edits = [(e["key_path"], e["value"]) for e in opencode["config_edits"] + opencode["plugin_edits"]]
+    assert (["share"], opencode["privacy"]["share"]) in edits and (["telemetry"], phone_home) in edits
+    for tier in result["tiers"]:
+        env = tier["container"]["env"]
+        if tier["engine"] == "vllm":
+            assert ("VLLM_NO_USAGE_STATS" in env) is not phone_home and ("HF_HUB_DISABLE_TELEMETRY" in env) is not phone_home
+
+
 def test_full_mode_command_lines():
     tiers = {t["tier"]: t for t in plan(mode="full")["tiers"]}
     assert cmd(tiers["orch"]) == [
@@ -198,6 +225,7 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
     ({"mode": "cpu", "tiers": {"utility": {"model": {"path": "/no/x.gguf"}}}},
      {"models": [{"path": "/no/x.gguf", "exists": False}]}, "strix_tiers.utility.model.path: /no/x.gguf is not on the box"),
     ({"bind_address": "localhost"}, {}, "strix_bind_address must be an IP address"),
+    ({"tiers": {"coder": {"prompt_tps": "fast"}}}, {}, "strix_tiers.coder.prompt_tps must be a whole number above 0"),
     ({"images": dict(DEFAULTS["strix_images"], llamacpp_rocm="docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2")}, {},
      "strix_images.llamacpp_rocm: the tag rocm-7.2 of docker.io/kyuz0/amd-strix-halo-toolboxes is no longer maintained "
      "upstream (frozen, or removed); use docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.14"),
