@@ -26,7 +26,7 @@ def test_the_fleet_is_measured_box_by_box_into_one_table(tmp_path):
     tasks = [task for play in json.loads(proc.stdout)["plays"] for task in play["tasks"]]
     # the bench role's fleet entry point: the json callback names a role's task "<role> : <name>"
     table = [t for t in tasks if t["task"]["name"].split(" : ", 1)[-1].startswith("Show every box's tiers")][0]
-    lines = [result["msg"] for result in table["hosts"].values() if "msg" in result][0]
+    lines = [result["msg"] for result in table["hosts"].values() if "msg" in result][0].splitlines()
     assert lines[0].split()[:3] == ["box", "utility", "gen/pp"]
     assert [line.split()[0] for line in lines[1:]] == BOXES
     assert all(line.split()[1] == "llamacpp" for line in lines[1:])
