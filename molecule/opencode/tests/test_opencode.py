@@ -43,3 +43,13 @@ def test_the_plugin_sends_no_telemetry_and_does_not_update_itself(host):
 def test_no_api_key_in_the_files(host):
     assert "{env:OPENAI_API_KEY}" in host.file(CONFIG).content_string
     assert "sk-" not in host.file(CONFIG).content_string
+
+
+def test_a_login_shell_keeps_opencodes_own_connections_off_and_opencode_still_resolves(host):
+    env = host.check_output("su - dev -c env")
+    for name in ("OPENCODE_DISABLE_MODELS_FETCH=1", "OPENCODE_DISABLE_AUTOUPDATE=1", "OMO_DISABLE_POSTHOG=1"):
+        assert name in env.splitlines()
+    host.check_output("su - dev -c 'cd /home/dev && NODE_EXTRA_CA_CERTS=%s timeout 300 opencode debug config' "
+                      "> /tmp/resolved-login.json", host.environment().get("NODE_EXTRA_CA_CERTS", ""))
+    text = host.file("/tmp/resolved-login.json").content_string
+    assert json.loads(text[text.index("{"):])["model"] == "local_orch/orch"
