@@ -13,7 +13,9 @@ import re
 from ansible_collections.strix.opencode.plugins.plugin_utils.plan.common import is_int
 
 NAME = "llamacpp"
-KEYS = ("threads",)
+KEYS = ("threads", "cache_ram_mb")
+# llama-server keeps a prompt cache of idle slots in host RAM, 8192 MiB by default: the plan sets it, and counts it.
+CACHE_RAM_MB = 1024
 BACKENDS = ("vulkan", "rocm")
 
 
@@ -36,6 +38,9 @@ def check(where, s, d, problems):
                      s.get("backend"))
     if not is_int(s.get("threads"), 1):
         problems.add("%s.threads must be a whole number above 0, got %r", where, s.get("threads"))
+    if s.get("cache_ram_mb") is not None and not is_int(s.get("cache_ram_mb"), 0):
+        problems.add("%s.cache_ram_mb must be a whole number of MiB, 0 or more (0: no prompt cache), got %r", where,
+                     s.get("cache_ram_mb"))
 
 
 def model_problem(where, model):
@@ -72,6 +77,7 @@ def container(s, d, part):
     # -ngl 0 alone still offloads prompt processing to a visible GPU (--op-offload): none keeps it off.
     command += [] if gpu else ["-dev", "none"]
     command += ["--alias", part["served"], "--host", part["bind"], "--port", str(s["port"])]
+    command += ["--cache-ram", str(cache_ram_mb(s))]
     command += list(d.get("load_args") or [])
     command += ["--flash-attn", "on"] if gpu else []
     rope = part["info"]["rope"]
@@ -88,8 +94,14 @@ def container(s, d, part):
     }
 
 
+def cache_ram_mb(s):
+    return CACHE_RAM_MB if s.get("cache_ram_mb") is None else int(s["cache_ram_mb"])
+
+
 def ledger_row(s, part):
-    return {"mb": (part["weights"] or 0) + (part["kv"] or 0), "what": part["parts"]}
+    cache = cache_ram_mb(s)
+    return {"mb": (part["weights"] or 0) + (part["kv"] or 0) + cache,
+            "what": part["parts"] + (" + %.1f GiB prompt cache" % (cache / 1024.0) if cache else "")}
 
 
 def check_together(tiers, d, problems, ledger):

@@ -115,7 +115,7 @@ def test_full_mode_command_lines():
     assert cmd(tiers["reviewer"]) == [
         "llama-server", "-m", "/models/reviewer/Llama-3.3-70B-Instruct-Q4_K_M.gguf", "-c", "32768", "-np", "1",
         "-t", "16", "-ngl", "0", "-dev", "none", "--alias", "Llama-3.3-70B-Instruct-Q4_K_M", "--host", "127.0.0.1",
-        "--port", "8011", "--load-mode", "none"]
+        "--port", "8011", "--cache-ram", "1024", "--load-mode", "none"]
     assert tiers["reviewer"]["container"]["devices"] == [] and tiers["reviewer"]["container"]["groups"] == []
     assert tiers["reviewer"]["container"]["image"] == DEFAULTS["strix_images"]["llamacpp"]
 
@@ -129,6 +129,12 @@ def test_llamacpp_on_the_gpu_takes_every_layer_and_its_backend_image():
     assert rocm["container"]["image"] == DEFAULTS["strix_images"]["llamacpp_rocm"]
     assert radv["container"]["devices"] == ["/dev/dri"] and rocm["container"]["devices"] == ["/dev/kfd", "/dev/dri"]
     assert radv["model"]["path"] == "/srv/strix/models/Qwen2.5-14B-Instruct-Q4_K_M.gguf"
+
+
+def test_llamacpps_prompt_cache_is_set_and_counted_and_can_be_turned_off():
+    tiers = {t["tier"]: t for t in plan(mode="cpu", tiers={"utility": {"llamacpp": {"cache_ram_mb": 0}}})["tiers"]}
+    assert cmd(tiers["utility"])[cmd(tiers["utility"]).index("--cache-ram") + 1] == "0"
+    assert cmd(tiers["reviewer"])[cmd(tiers["reviewer"]).index("--cache-ram") + 1] == "1024"
 
 
 def test_parallel_sequences_multiply_llamacpp_context_and_kv():
@@ -154,8 +160,10 @@ def test_ledger_counts_weights_kv_and_reserve_against_ram_swap_and_gpu():
     result = plan(mode="full", facts={"gpu_mb": 96 * 1024, "models": [
         {"path": path, "exists": True, "size": 40 * GIB, "would_download": 0, "reason": ""}]})
     rows = {r["tier"]: r for r in result["ledger"]["rows"]}
-    # the reviewer's KV from Llama-3.3-70B's own figures: 80 layers x 8 KV heads x (128 + 128) x 2 bytes
-    assert rows["reviewer"]["mb"] == 40 * 1024 + 32768 * 327680 // (1024 * 1024)
+    # the reviewer's KV from Llama-3.3-70B's own figures: 80 layers x 8 KV heads x (128 + 128) x 2 bytes; and the
+    # prompt cache llama-server keeps in RAM (--cache-ram)
+    assert rows["reviewer"]["mb"] == 40 * 1024 + 32768 * 327680 // (1024 * 1024) + 1024
+    assert "+ 1.0 GiB prompt cache" in rows["reviewer"]["what"]
     assert rows["orch"]["mb"] == int(0.35 * 96 * 1024) and "GPU memory" in rows["orch"]["what"]
     assert rows["host"]["mb"] == 4096
     assert result["ledger"]["total_mb"] == sum(r["mb"] for r in rows.values())
@@ -226,6 +234,8 @@ def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
      {"models": [{"path": "/no/x.gguf", "exists": False}]}, "strix_tiers.utility.model.path: /no/x.gguf is not on the box"),
     ({"bind_address": "localhost"}, {}, "strix_bind_address must be an IP address"),
     ({"tiers": {"coder": {"prompt_tps": "fast"}}}, {}, "strix_tiers.coder.prompt_tps must be a whole number above 0"),
+    ({"mode": "cpu", "tiers": {"utility": {"llamacpp": {"cache_ram_mb": -1}}}}, {},
+     "strix_tiers.utility.cache_ram_mb must be a whole number of MiB, 0 or more"),
     ({"images": dict(DEFAULTS["strix_images"], llamacpp_rocm="docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.2")}, {},
      "strix_images.llamacpp_rocm: the tag rocm-7.2 of docker.io/kyuz0/amd-strix-halo-toolboxes is no longer maintained "
      "upstream (frozen, or removed); use docker.io/kyuz0/amd-strix-halo-toolboxes:rocm-7.14"),
@@ -358,7 +368,7 @@ def test_the_models_own_header_on_the_box_wins_over_the_catalog_and_over_a_setti
     reviewer = result["tiers"][0]
     assert result["problems"] == [] and reviewer["facts"]["trained_context"] == 16384
     assert reviewer["facts"]["kv_bytes_per_token"] == 23040 and reviewer["facts"]["source"] == "box"
-    assert result["ledger"]["rows"][0]["mb"] == 98362432 // 2 ** 20 + 16384 * 23040 // 2 ** 20
+    assert result["ledger"]["rows"][0]["mb"] == 98362432 // 2 ** 20 + 16384 * 23040 // 2 ** 20 + 1024
     wrong = {"reviewer": {"model": {"path": SMOL}, "context": 2048, "output": 512, "llamacpp": {"kv_bytes_per_token": 40000}}}
     problems = plan(mode="cpu", tiers=wrong, facts={"model_facts": {SMOL: SMOL_FACTS}})["problems"]
     assert problems == ["strix_tiers.reviewer.kv_bytes_per_token 40000 differs from the 23040 bytes per token that %s's "
