@@ -17,9 +17,9 @@ from ansible_collections.strix.opencode.plugins.plugin_utils.amdgpu_driver impor
     HostCheckError, choose_driver, kernel_params)
 
 
-def amdgpu_driver_choice(setting, kernel, requirements):
+def amdgpu_driver_choice(setting, kernel, requirements, os_release=None):
     try:
-        return choose_driver(setting, kernel, requirements)
+        return choose_driver(setting, kernel, requirements, os_release)
     except HostCheckError as error:
         raise AnsibleFilterError(str(error))
 

@@ -79,6 +79,10 @@ probe:
     kernel:
       description: The running kernel's release, e.g. C(6.18.5-061805-generic).
       type: str
+    os:
+      description: The distribution from C(/etc/os-release) (under O(root)), C(id) and C(version_id), e.g.
+        C({id: ubuntu, version_id: "24.04"}); null without the file.
+      type: dict
     cmdline:
       description: The kernel command line, split into words.
       type: list
@@ -154,6 +158,18 @@ def _int(text):
 
 def _under(root, path):
     return os.path.join(root, path.lstrip("/"))
+
+
+def read_os_release(text):
+    """The distribution from /etc/os-release: {id, version_id}, or None without the file."""
+    if not text:
+        return None
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip()] = value.strip().strip('"\'')
+    return {"id": values.get("ID", "").lower() or None, "version_id": values.get("VERSION_ID") or None}
 
 
 def read_packages(status_text, names=PACKAGES):
@@ -312,6 +328,7 @@ def probe(root="/", users=(), processes=(), models=()):
     return {
         "root": root,
         "kernel": (_read(_under(root, "/proc/sys/kernel/osrelease")) or "").strip() or None,
+        "os": read_os_release(_read(_under(root, "/etc/os-release"))),
         "cmdline": (cmdline or "").split(),
         "modules": modules,
         "module_params": params,

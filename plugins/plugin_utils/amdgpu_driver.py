@@ -21,34 +21,48 @@ class HostCheckError(ValueError):
 
 
 def version_tuple(release):
-    """(6, 18, 4) from a kernel release such as 6.18.4-061804-generic; None when it has no version."""
-    match = re.match(r"^(\d+)\.(\d+)(?:\.(\d+))?", str(release or ""))
+    """(6, 17, 0, 19) from a kernel release such as 6.17.0-19-generic (the ABI number counts: Ubuntu's fixes come
+    in by it); None when it has no version."""
+    match = re.match(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:-(\d+))?", str(release or ""))
     if not match:
         return None
     return tuple(int(part or 0) for part in match.groups())
 
 
-def kernel_carries_support(release, requirements):
-    """Whether the kernel's own amdgpu driver serves Strix Halo, and why (a sentence)."""
+def kernel_rule(release, requirements, os_release=None):
+    """The first of requirements' kernel_rules that matches the box: its distribution (os-release ID and
+    VERSION_ID, when the rule names them) and the release's flavour (its last word, e.g. generic or oem)."""
+    os_release = os_release or {}
+    flavour = str(release or "").rsplit("-", 1)[-1] if "-" in str(release or "") else ""
+    for rule in requirements["kernel_rules"]:
+        if rule.get("os") and (rule["os"] != os_release.get("id") or
+                               str(rule.get("version", os_release.get("version_id"))) != os_release.get("version_id")):
+            continue
+        if rule.get("flavour") and rule["flavour"] != flavour:
+            continue
+        return rule
+    raise HostCheckError("amdgpu_host_requirements.kernel_rules has no rule for every box (the last one names none)")
+
+
+def kernel_carries_support(release, requirements, os_release=None):
+    """Whether the kernel's own amdgpu driver serves Strix Halo, why (a sentence), and the rule it was held to."""
     version = version_tuple(release)
+    rule = kernel_rule(release, requirements, os_release)
     if version is None:
-        return False, "the kernel release %r has no version" % (release,)
-    oem = re.search(r"-oem$", release or "") is not None
-    minimum = requirements["kernel_min_oem"] if oem else requirements["kernel_min"]
-    kind = "OEM kernel" if oem else "kernel"
-    if version >= version_tuple(minimum):
-        return True, "%s %s is at or above %s" % (kind, release, minimum)
-    return False, "%s %s is below %s" % (kind, release, minimum)
+        return False, "the kernel release %r has no version" % (release,), rule
+    if version >= version_tuple(rule["min"]):
+        return True, "kernel %s is at or above %s (%s)" % (release, rule["min"], rule["name"]), rule
+    return False, "kernel %s is below %s (%s)" % (release, rule["min"], rule["name"]), rule
 
 
-def choose_driver(setting, release, requirements):
+def choose_driver(setting, release, requirements, os_release=None):
     """{driver: inbox|dkms, reason} for amdgpu_driver (auto follows AMD's advice: the kernel's own driver
     where the kernel carries Strix Halo support, amdgpu-dkms where it does not)."""
     if setting not in DRIVERS:
         raise HostCheckError("amdgpu_driver must be one of %s, got %r" % (", ".join(DRIVERS), setting))
     if setting != "auto":
         return {"driver": setting, "reason": "amdgpu_driver is %s" % setting}
-    supported, why = kernel_carries_support(release, requirements)
+    supported, why, _rule = kernel_carries_support(release, requirements, os_release)
     if supported:
         return {"driver": "inbox", "reason": "auto: %s, so the kernel's own driver (AMD's advice for Strix Halo)" % why}
     return {"driver": "dkms", "reason": "auto: %s, so amdgpu-dkms (the kernel's own driver lacks Strix Halo support)"

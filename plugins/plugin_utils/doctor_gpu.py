@@ -104,7 +104,7 @@ def devices_row(probe, expect):
 def kernel_row(probe, expect, driver):
     requirements = expect["requirements"]
     release = probe.get("kernel")
-    supported, why = kernel_carries_support(release, requirements)
+    supported, why, rule = kernel_carries_support(release, requirements, probe.get("os"))
     for bad in requirements.get("bad_kernels") or []:
         if release and release.startswith(bad["release"]) and bad.get("driver") in (None, driver):
             return row("kernel", "fail", "%s: %s (%s)" % (release, bad["why"], bad["source"]), bad["fix"])
@@ -112,11 +112,10 @@ def kernel_row(probe, expect, driver):
         return row("kernel", "ok", why)
     if driver == "dkms":
         return row("kernel", "warn", "%s; amdgpu-dkms serves it" % why,
-                   "a kernel at or above %s lets the box use the kernel's own driver (AMD's advice)"
-                   % requirements["kernel_min"])
+                   "a kernel at or above %s lets the box use the kernel's own driver (AMD's advice)" % rule["min"])
     return row("kernel", "fail", "%s and the kernel's own driver is used" % why,
-               "install a kernel at or above %s (Ubuntu 24.04: linux-oem-24.04), or %s -e amdgpu_driver=dkms"
-               % (requirements["kernel_min"], tag(expect, "amdgpu")))
+               "install a kernel at or above %s (Ubuntu 24.04: its HWE kernel from 6.17.0-19, or linux-oem-24.04), or %s "
+               "-e amdgpu_driver=dkms" % (rule["min"], tag(expect, "amdgpu")))
 
 
 def firmware_row(probe, expect):

@@ -9,7 +9,7 @@ import yaml
 
 from ansible_collections.strix.opencode.plugins.filter.doctor import doctor_rows, opencode_problems
 from ansible_collections.strix.opencode.plugins.modules import host_probe
-from ansible_collections.strix.opencode.plugins.plugin_utils import amdgpu_driver, doctor_checks
+from ansible_collections.strix.opencode.plugins.plugin_utils import amdgpu_driver, doctor_checks, doctor_gpu
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "support"))
 import gpu_fixture  # noqa: E402  pylint: disable=wrong-import-position
@@ -206,7 +206,8 @@ def test_opencode_problems():
 def test_driver_choice_and_parameters():
     assert amdgpu_driver.choose_driver("auto", "6.18.5-061805-generic", REQUIREMENTS)["driver"] == "inbox"
     assert amdgpu_driver.choose_driver("auto", "6.18.3-061803-generic", REQUIREMENTS)["driver"] == "dkms"
-    assert amdgpu_driver.choose_driver("auto", "6.14.0-1008-oem", REQUIREMENTS)["driver"] == "inbox"
+    assert amdgpu_driver.choose_driver("auto", "6.14.0-1018-oem", REQUIREMENTS)["driver"] == "inbox"
+    assert amdgpu_driver.choose_driver("auto", "6.14.0-1008-oem", REQUIREMENTS)["driver"] == "dkms"
     assert amdgpu_driver.choose_driver("dkms", "6.19.0", REQUIREMENTS) == {
         "driver": "dkms", "reason": "amdgpu_driver is dkms"}
     with pytest.raises(amdgpu_driver.HostCheckError, match="amdgpu_driver must be one of"):
@@ -214,6 +215,34 @@ def test_driver_choice_and_parameters():
     assert amdgpu_driver.kernel_params(96, "dkms", iommu_off=False) == [
         "amdttm.pages_limit=25165824", "amdttm.page_pool_size=25165824",
         "ttm.pages_limit=25165824", "ttm.page_pool_size=25165824"]
+
+
+UBUNTU_2404 = {"id": "ubuntu", "version_id": "24.04"}
+
+
+@pytest.mark.parametrize("release,os_release,driver", [
+    # the most common Ubuntu set-up: 24.04 with its HWE kernel, from AMD's first fixed ABI on
+    ("6.17.0-19-generic", UBUNTU_2404, "inbox"),
+    ("6.17.0-18-generic", UBUNTU_2404, "dkms"),
+    ("6.8.0-90-generic", UBUNTU_2404, "dkms"),
+    ("7.0.0-12-generic", {"id": "ubuntu", "version_id": "26.04"}, "inbox"),
+    # elsewhere (or not known), 6.18.4
+    ("6.17.0-19-generic", {"id": "fedora", "version_id": "43"}, "dkms"),
+    ("6.17.0-19-generic", None, "dkms"),
+    ("6.18.4-200.fc43.x86_64", {"id": "fedora", "version_id": "43"}, "inbox"),
+])
+def test_the_kernel_rules_follow_amds_list_by_distribution_and_kernel_package(release, os_release, driver):
+    choice = amdgpu_driver.choose_driver("auto", release, REQUIREMENTS, os_release)
+    assert choice["driver"] == driver, choice
+
+
+def test_doctor_passes_the_ubuntu_2404_hwe_kernel_with_the_kernels_own_driver():
+    row = doctor_gpu.kernel_row({"kernel": "6.17.0-19-generic", "os": UBUNTU_2404, "packages": {}},
+                                {"requirements": REQUIREMENTS, "tags": {}}, "inbox")
+    assert row["status"] == "ok" and "Ubuntu 24.04 HWE kernel" in row["detail"], row
+    row = doctor_gpu.kernel_row({"kernel": "6.17.0-18-generic", "os": UBUNTU_2404, "packages": {}},
+                                {"requirements": REQUIREMENTS, "tags": {}}, "inbox")
+    assert row["status"] == "fail" and "at or above 6.17.0-19" in row["fix"], row
 
 
 def test_matrix_and_summary():
