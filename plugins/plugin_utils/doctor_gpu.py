@@ -127,6 +127,10 @@ def firmware_row(probe, expect):
         if version.startswith(bad["version"]):
             return row("firmware", "fail", "linux-firmware %s %s (%s)" % (version, bad["why"], bad["source"]),
                        bad["fix"])
+    for suspect in expect["requirements"].get("suspect_firmware") or []:
+        if version.startswith(suspect["version"]):
+            return row("firmware", "warn", "linux-firmware %s is suspected: %s (%s)" % (version, suspect["why"],
+                                                                                  suspect["source"]), suspect["fix"])
     if "amdgpu-dkms-firmware" in packages:
         return row("firmware", "warn", "amdgpu-dkms-firmware %s overrides linux-firmware %s, so its fixes do not "
                    "arrive (ROCm/legacy-rocm-build#5566)" % (packages["amdgpu-dkms-firmware"], version),

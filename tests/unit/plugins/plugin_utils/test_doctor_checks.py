@@ -99,6 +99,9 @@ def test_firmware_rows(tmp_path):
     probe = probe_of(tmp_path)
     probe["packages"] = {}
     assert rows_of(probe)["firmware"]["status"] == "warn"
+    probe["packages"] = {"linux-firmware": "20260810.git1-0ubuntu1"}
+    suspect = rows_of(probe)["firmware"]
+    assert suspect["status"] == "warn" and "suspected" in suspect["detail"] and "20260622" in suspect["fix"]
     probe["packages"] = {"linux-firmware": "20260110", "amdgpu-dkms-firmware": "1:6.16"}
     assert "overrides linux-firmware" in rows_of(probe)["firmware"]["detail"]
 
