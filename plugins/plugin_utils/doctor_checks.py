@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.strix.opencode.plugins.plugin_utils.amdgpu_driver import choose_driver
 from ansible_collections.strix.opencode.plugins.plugin_utils.doctor_gpu import (
     devices_row, driver_row, firmware_row, gpu_memory_row, kernel_row, params_row, row, tag)
@@ -169,7 +171,27 @@ def _opencode_row(expect, parse):
         return row("opencode", "fail", "; ".join(problems), tag(expect, "opencode"))
     if not count:
         return row("opencode", "fail", "no opencode.jsonc", tag(expect, "opencode"))
+    mismatch = cli_plugin_mismatch(expect.get("opencode_cli"), expect.get("opencode_plugin"))
+    if mismatch:
+        return row("opencode", "warn", mismatch, tag(expect, "opencode") + " (opencode_cli_version: a 1.x release) "
+                   "with opencode_install_cli: true, or npm install -g opencode-ai@1")
     return row("opencode", "ok", "%d configuration(s), every local model on a healthy tier" % count)
+
+
+# OpenCode 2 (npm @opencode/cli) reads the 1.x configuration, but does not load 1.x plugins: oh-my-openagent fails
+# to load on it (code-yeongyu/oh-my-openagent#8485, #8548).
+V1_PLUGINS = ("oh-my-openagent", "oh-my-opencode")
+
+
+def cli_plugin_mismatch(version, plugin):
+    """Why the OpenCode CLI on the box and its plugin do not go together, or "" (also when either is unknown)."""
+    match = re.match(r"^v?(\d+)\.", version or "")
+    if not match or not plugin or int(match.group(1)) < 2:
+        return ""
+    if any(plugin == name or plugin.startswith(name + "@") for name in V1_PLUGINS):
+        return ("OpenCode %s does not load the plugin %s, a plugin for OpenCode 1.x (oh-my-openagent#8485): the agents "
+                "it defines are missing" % (version, plugin))
+    return ""
 
 
 def doctor_rows(probe, expect, parse_opencode=None):

@@ -260,3 +260,13 @@ def test_matrix_and_summary():
         {"box": "strix-2", "failed": ["gpu_memory", "swap"]}, {"box": "strix-3", "failed": None}]}
     assert doctor_checks.summary({"strix-1": ok})["failed"] is False
     assert json.loads(json.dumps(boxes)) == boxes
+
+
+@pytest.mark.parametrize("version,plugin,warned", [
+    ("1.18.33", "oh-my-openagent@4.19.4", False),
+    ("2.0.11", "oh-my-openagent@4.19.4", True),
+    ("2.0.11", "", False),
+    ("", "oh-my-openagent@4.19.4", False),
+])
+def test_an_opencode_2_cli_with_the_1x_plugin_is_a_warning(version, plugin, warned):
+    assert bool(doctor_checks.cli_plugin_mismatch(version, plugin)) is warned
