@@ -41,15 +41,21 @@ ADDRESS = re.compile(r"^[0-9a-fA-F.:]+$")
 # What the plan is told of strix_api_key (never the key): none, generate (made on the box), given (from the
 # inventory), invalid (given but unusable).
 API_KEY_STATES = ("none", "generate", "given", "invalid")
-# Image tags upstream no longer maintains, and what replaced them (kyuz0/amd-strix-halo-toolboxes): rocm-7.2 was
-# renamed rocm-7.2.1 .. 7.2.4 and on 2026-08-01 rocm-7.14 (7b5865e), so the old channel tags are frozen at a
-# llama.cpp from April 2026 without --load-mode; rocm7-nightlies became therock-nightly (6253346); the rocwmma
-# images were removed on 2026-01-10 (7839985).
+# Image tags upstream no longer maintains, and what replaced them. kyuz0/amd-strix-halo-toolboxes: rocm-7.2 was
+# renamed rocm-7.2.1 .. 7.2.4, then rocm-7.14 (7b5865e, 2026-08-01), and on 2026-08-28 the stable lane moved to ROCm
+# 10.0 (d3cef36, 9ff3c5e): only vulkan-radv and rocm-10.0 are stable, rocm-6.4.4, rocm-7.14 and vulkan-amdvlk
+# (AMDVLK removed) left it; rocm7-nightlies became therock-nightly (6253346); the rocwmma images were removed on
+# 2026-01-10 (7839985). kyuz0/amd-strix-halo-vllm-toolboxes documents only :latest, :dev and version tags (the
+# ROCm 10.0 README): :stable is gone.
+TOOLBOX_ROCM = "rocm-10.0"
+VLLM_TAG = "rocm10.0.0-torch2.11.0-vllm0.30.0"
 STALE_TAGS = {
     "amd-strix-halo-toolboxes": dict(
-        [("rocm-7.2", "rocm-7.14"), ("rocm-7.2.1", "rocm-7.14"), ("rocm-7.2.2", "rocm-7.14"),
-         ("rocm-7.2.3", "rocm-7.14"), ("rocm-7.2.4", "rocm-7.14"), ("rocm7-nightlies", "therock-nightly"),
-         ("rocm-6.4.4-rocwmma", "rocm-6.4.4"), ("rocm-7rc-rocwmma", "rocm-7.14")]),
+        [("rocm-7.2", TOOLBOX_ROCM), ("rocm-7.2.1", TOOLBOX_ROCM), ("rocm-7.2.2", TOOLBOX_ROCM),
+         ("rocm-7.2.3", TOOLBOX_ROCM), ("rocm-7.2.4", TOOLBOX_ROCM), ("rocm-7.14", TOOLBOX_ROCM),
+         ("rocm-6.4.4", TOOLBOX_ROCM), ("rocm7-nightlies", "therock-nightly"), ("vulkan-amdvlk", "vulkan-radv"),
+         ("rocm-6.4.4-rocwmma", TOOLBOX_ROCM), ("rocm-7rc-rocwmma", TOOLBOX_ROCM)]),
+    "vllm-therock-gfx1151": {"stable": VLLM_TAG},
 }
 
 
