@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import hashlib
 import json
 import os
@@ -281,6 +282,12 @@ class Fetch:
             except HubError:
                 raise
             except Exception as exc:
+                if getattr(exc, "errno", None) == errno.ENOSPC:
+                    # another writer took the space after the check above: nothing reaches the final name
+                    raise HubError("%s: the disk filled up in %s at %d of %d bytes (%d bytes free now); free some "
+                                   "space and run again to resume from %s (nothing is at %s)"
+                                   % (self.what, directory, os.path.getsize(self.part), remote.size,
+                                      self.free_space(directory), self.part, self.dest))
                 raise HubError("%s: download interrupted at %d of %d bytes (%s); run again to resume"
                                % (self.what, os.path.getsize(self.part), remote.size, getattr(exc, "reason", exc)))
         size = os.path.getsize(self.part)

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -167,6 +168,34 @@ def test_disk_too_small_fails_before_downloading(hub, tmp_path):
     with pytest.raises(HubError, match=r"not enough disk space in .*: %d bytes needed, 1000 free" % len(BIG)):
         fetch.run()
     assert hub.count("GET") == 0 and list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 2 MiB filesystem (tmpfs; the tests run as root): smaller than the file."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    yield disk
+    subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_disk_that_fills_up_fails_with_the_free_space_and_the_next_run_resumes(hub, small_disk):
+    dest = small_disk / "m.gguf"
+
+    def fetch():
+        # the space checked before the download is there, then another writer takes it: the disk fills up
+        return Fetch(HubClient(hub.url), "org/model-GGUF", "model.Q4_K_M.gguf", "main", str(dest),
+                     free_space=lambda directory: 1 << 40).run()
+
+    with pytest.raises(HubError, match=r"the disk filled up in %s at \d+ of %d bytes \(\d+ bytes free now\); free some "
+                       r"space and run again to resume" % (small_disk, len(BIG))):
+        fetch()
+    assert not dest.exists() and (small_disk / "m.gguf.part").stat().st_size > 0
+    kept = (small_disk / "m.gguf.part").stat().st_size
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)
+    result = fetch()
+    assert dest.read_bytes() == BIG and result["bytes_transferred"] == len(BIG) - kept
 
 
 def test_corrupt_download_is_removed(download, hub, tmp_path, monkeypatch):
