@@ -9,6 +9,7 @@ doctor_summary(boxes)                                 whether any box failed, an
 doctor_table(rows)                                    one box's rows as text lines
 doctor_matrix(boxes)                                  boxes down the side, checks across, as text lines
 opencode_problems(text, tiers)                        what is wrong with one opencode.jsonc's models
+opencode_cli_mismatch(version, plugin)                why an OpenCode CLI and its plugin do not go together, or ""
 """
 
 from __future__ import absolute_import, division, print_function
@@ -50,6 +51,10 @@ def doctor_matrix(boxes):
     return doctor_checks.matrix(boxes)
 
 
+def opencode_cli_mismatch(version, plugin):
+    return doctor_checks.cli_plugin_mismatch(version, plugin)
+
+
 def opencode_problems(text, tiers):
     try:
         config = loads(text)
@@ -63,4 +68,5 @@ def opencode_problems(text, tiers):
 class FilterModule(object):
     def filters(self):
         return {"doctor_rows": doctor_rows, "doctor_summary": doctor_summary, "doctor_table": doctor_table,
-                "doctor_matrix": doctor_matrix, "opencode_problems": opencode_problems}
+                "doctor_matrix": doctor_matrix, "opencode_cli_mismatch": opencode_cli_mismatch,
+                "opencode_problems": opencode_problems}
