@@ -54,6 +54,9 @@ run_scenario() { # name
   local name=$1 log="$logs/molecule-$1.log" rc start
   start=$(date +%s)
   echo "---- molecule-$name"
+  # and before: swap that a run outside this script left active under the scratch directory (molecule's own
+  # destroy does not swap it off) would make the scenario's swapon fail with "Device or resource busy"
+  release_scratch "$name" > /dev/null
   molecule test -s "$name" > "$log" 2>&1
   rc=$?
   release_scratch "$name"
