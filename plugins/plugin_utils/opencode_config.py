@@ -186,8 +186,9 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
                                + switch_config_edits)
 
     plugin_edits, switch_plugin_edits = [], []
+    # in the plugin's OpenCode section: omo.jsonc's top level takes only its own keys, and rejects the whole file else
     for key, value in plugin_privacy.items():
-        plugin_edits += _leaves([key], value)
+        plugin_edits += _leaves([PLUGIN_CONFIG_SECTION, key], value)
     for name, tier in plugin_agents.items():
         path = [PLUGIN_CONFIG_SECTION, "agents", name]
         edits = _leaves(path + ["model"], plugin[name]["model"])

@@ -92,7 +92,7 @@ def test_nothing_leaves_the_box_unless_asked(phone_home):
     assert opencode["privacy"] == {"share": "manual" if phone_home else "disabled", "autoupdate": phone_home}
     assert opencode["plugin_privacy"] == {"telemetry": phone_home, "auto_update": phone_home}
     edits = [(e["key_path"], e["value"]) for e in opencode["config_edits"] + opencode["plugin_edits"]]
-    assert (["share"], opencode["privacy"]["share"]) in edits and (["telemetry"], phone_home) in edits
+    assert (["share"], opencode["privacy"]["share"]) in edits and (["[opencode]", "telemetry"], phone_home) in edits
     for tier in result["tiers"]:
         env = tier["container"]["env"]
         if tier["engine"] == "vllm":
