@@ -31,6 +31,18 @@ KV_CACHE_DTYPES = ["auto", "bfloat16", "fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc",
 TOOL_CALL_PARSERS = ["hermes", "qwen3_coder", "qwen3_xml", "llama3_json", "mistral", "pythonic", "openai"]
 
 
+def chat_prompt_tokens(request):
+    """A chat request's prompt in tokens, a token a word: every message's text (a string, or text parts) and the
+    tool definitions."""
+    words = 0
+    for message in request.get("messages") or []:
+        content = message.get("content")
+        parts = content if isinstance(content, list) else [{"text": content or ""}]
+        words += sum(len(str(part.get("text") or "").split()) for part in parts if isinstance(part, dict))
+    tools = request.get("tools")
+    return words + (len(json.dumps(tools).split()) if tools else 0)
+
+
 def parse(argv):
     parser = argparse.ArgumentParser(prog="vllm")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -142,24 +154,30 @@ def handler(engine):
             if request.get("tool_choice") == "auto" and not engine.args.enable_auto_tool_choice:
                 return self.error(400, "BadRequestError", '"auto" tool choice requires --enable-auto-tool-choice '
                                                           "and --tool-call-parser to be set")
+            # the prompt is read first: the messages' text and the tool definitions, a token a word
+            prompt_tokens = chat_prompt_tokens(request)
             if request.get("stream"):
-                return self.chat_stream(request)
+                return self.chat_stream(request, prompt_tokens)
+            time.sleep(prompt_tokens / engine.prompt_tps)
             self.reply(200, {
                 "id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()),
                 "model": request["model"],
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": "stand-in reply from %s" % request["model"]}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 1, "total_tokens": prompt_tokens + 1},
             })
 
-        def chat_stream(self, request):
-            """A streamed chat completion as vLLM sends it: a role delta, the content, a finish, usage, [DONE]."""
+        def chat_stream(self, request, prompt_tokens):
+            """A streamed chat completion as vLLM sends it: the headers at once, then, once the prompt is read, a role
+            delta, the content, a finish, usage, [DONE]."""
             base = {"id": "chatcmpl-standin", "object": "chat.completion.chunk", "created": int(time.time()),
                     "model": request["model"]}
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
+            self.wfile.flush()
+            time.sleep(prompt_tokens / engine.prompt_tps)
             chunks = [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
             for word in ("stand-in", " reply", " from", " " + request["model"]):
                 chunks.append({"index": 0, "delta": {"content": word}, "finish_reason": None})
@@ -169,7 +187,7 @@ def handler(engine):
                 self.wfile.write(("data: %s\n\n" % json.dumps(dict(base, choices=[choice]))).encode())
                 self.wfile.flush()
             if (request.get("stream_options") or {}).get("include_usage"):
-                usage = {"prompt_tokens": 1, "completion_tokens": 4, "total_tokens": 5}
+                usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 4, "total_tokens": prompt_tokens + 4}
                 self.wfile.write(("data: %s\n\n" % json.dumps(dict(base, choices=[], usage=usage))).encode())
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()

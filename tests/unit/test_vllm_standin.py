@@ -148,3 +148,20 @@ def test_a_streamed_chat_completion_comes_as_server_sent_chunks_with_usage(stand
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     assert text == "stand-in reply from Qwen/Qwen2.5-14B-Instruct"
     assert chunks[-1]["usage"]["completion_tokens"] == 4 and chunks[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_a_chat_is_answered_after_its_prompt_is_read_at_the_prompt_rate(standin):
+    url = standin(SERVE, STANDIN_LOAD_SECONDS="0", STANDIN_PROMPT_TPS="100").url
+    words = " ".join(["word"] * 150)
+    body = json.dumps({"model": "Qwen/Qwen2.5-14B-Instruct", "stream": True, "stream_options": {"include_usage": True},
+                       "messages": [{"role": "system", "content": [{"type": "text", "text": words}]},
+                                    {"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(url + "/v1/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    start = time.time()
+    with urllib.request.urlopen(request, timeout=10) as response:
+        headers_after = time.time() - start
+        events = [line[6:] for line in response.read().decode().splitlines() if line.startswith("data: ")]
+    # the headers at once, the first chunk after 151 words at 100 a second
+    assert headers_after < 1.0 and time.time() - start >= 1.5
+    assert json.loads(events[-2])["usage"]["prompt_tokens"] == 151
