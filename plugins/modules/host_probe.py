@@ -80,8 +80,8 @@ probe:
       description: The running kernel's release, e.g. C(6.18.5-061805-generic).
       type: str
     os:
-      description: The distribution from C(/etc/os-release) (under O(root)), C(id) and C(version_id), e.g.
-        C({id: ubuntu, version_id: "24.04"}); null without the file.
+      description: The distribution from C(/etc/os-release) (under O(root)), its C(id) and C(version_id) (e.g.
+        C(ubuntu) and C(24.04)); null without the file.
       type: dict
     cmdline:
       description: The kernel command line, split into words.

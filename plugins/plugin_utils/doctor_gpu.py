@@ -129,8 +129,8 @@ def firmware_row(probe, expect):
                        bad["fix"])
     for suspect in expect["requirements"].get("suspect_firmware") or []:
         if version.startswith(suspect["version"]):
-            return row("firmware", "warn", "linux-firmware %s is suspected: %s (%s)" % (version, suspect["why"],
-                                                                                  suspect["source"]), suspect["fix"])
+            detail = "linux-firmware %s is suspected: %s (%s)" % (version, suspect["why"], suspect["source"])
+            return row("firmware", "warn", detail, suspect["fix"])
     if "amdgpu-dkms-firmware" in packages:
         return row("firmware", "warn", "amdgpu-dkms-firmware %s overrides linux-firmware %s, so its fixes do not "
                    "arrive (ROCm/legacy-rocm-build#5566)" % (packages["amdgpu-dkms-firmware"], version),
