@@ -172,7 +172,14 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
     config_edits += _leaves(["small_model"], small_model)
     config_edits += _leaves(["default_agent"], PRIMARY_AGENT)
     privacy = {"share": "manual" if phone_home else "disabled", "autoupdate": bool(phone_home)}
-    plugin_privacy = {"telemetry": bool(phone_home), "auto_update": bool(phone_home)}
+    # the plugin's remote MCP servers (web search by Exa, Context7's documents, grep.app's code search) send the
+    # agent's queries out; codegraph downloads its binary from GitHub and reports telemetry
+    plugin_privacy = {
+        "telemetry": bool(phone_home), "auto_update": bool(phone_home),
+        "disabled_mcps": [] if phone_home else ["websearch", "context7", "grep_app"],
+        "codegraph": dict((key, bool(phone_home)) for key in ("enabled", "auto_init", "auto_provision", "daemon",
+                                                                "telemetry")),
+    }
     for key, value in privacy.items():
         config_edits += _leaves([key], value)
 

@@ -38,6 +38,7 @@ def test_opencode_resolves_the_deployed_configuration(host):
 def test_the_plugin_sends_no_telemetry_and_does_not_update_itself(host):
     text = host.file(PLUGIN).content_string
     assert '"telemetry": false' in text and '"auto_update": false' in text
+    assert '"disabled_mcps": ["websearch", "context7", "grep_app"]' in text and '"auto_provision": false' in text
 
 
 def test_no_api_key_in_the_files(host):

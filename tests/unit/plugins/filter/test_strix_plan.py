@@ -90,7 +90,9 @@ def test_nothing_leaves_the_box_unless_asked(phone_home):
     result = plan(phone_home=phone_home)
     opencode = result["opencode"]
     assert opencode["privacy"] == {"share": "manual" if phone_home else "disabled", "autoupdate": phone_home}
-    assert opencode["plugin_privacy"] == {"telemetry": phone_home, "auto_update": phone_home}
+    assert opencode["plugin_privacy"]["telemetry"] is phone_home and opencode["plugin_privacy"]["auto_update"] is phone_home
+    assert opencode["plugin_privacy"]["disabled_mcps"] == ([] if phone_home else ["websearch", "context7", "grep_app"])
+    assert set(opencode["plugin_privacy"]["codegraph"].values()) == {phone_home}
     edits = [(e["key_path"], e["value"]) for e in opencode["config_edits"] + opencode["plugin_edits"]]
     assert (["share"], opencode["privacy"]["share"]) in edits and (["[opencode]", "telemetry"], phone_home) in edits
     for tier in result["tiers"]:
