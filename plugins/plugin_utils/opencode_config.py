@@ -179,8 +179,8 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
         "disabled_mcps": [] if phone_home else ["websearch", "context7", "grep_app"],
         # the comment checker downloads its binary from GitHub at start; the update checker asks npm
         "disabled_hooks": [] if phone_home else ["comment-checker", "auto-update-checker"],
-        "codegraph": dict((key, bool(phone_home)) for key in ("enabled", "auto_init", "auto_provision", "daemon",
-                                                                "telemetry")),
+        "codegraph": dict((key, bool(phone_home))
+                          for key in ("enabled", "auto_init", "auto_provision", "daemon", "telemetry")),
     }
     for key, value in privacy.items():
         config_edits += _leaves([key], value)
