@@ -57,8 +57,7 @@ run_scenario() { # name
   # and before: swap that a run outside this script left active under the scratch directory (molecule's own
   # destroy does not swap it off) would make the scenario's swapon fail with "Device or resource busy"
   release_scratch "$name" > /dev/null
-  # each task's start time and duration in the log, and the slowest tasks at the end of each playbook
-  ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks molecule test -s "$name" > "$log" 2>&1
+  molecule test -s "$name" > "$log" 2>&1
   rc=$?
   release_scratch "$name"
   if [ "$rc" -eq 0 ] && ! grep -Eq '=+ [1-9][0-9]* passed' "$log"; then
