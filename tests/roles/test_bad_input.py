@@ -1,8 +1,16 @@
-"""A bad variable fails before any change, with a message that names the variable."""
+"""A bad variable fails before any change, with a message that names the variable.
+
+Every case is a host of its own in one ansible-playbook run (each a fork running its role on this machine, with
+its own directory for whatever the role could touch): a failed host stops alone, so one run shows them all.
+"""
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 import gpu_fixture  # noqa: E402  pylint: disable=wrong-import-position
@@ -57,41 +65,74 @@ VALIDATION_TASKS = ("Validating arguments against arg spec", "Validate the", "Wo
                     "Refuse a plan", "Refuse to run")
 
 
-def failure_message(tasks):
-    for task in tasks:
-        for result in task["hosts"].values():
-            if result.get("failed"):
-                return result.get("msg", "") + str(result.get("results", ""))
+GPU_CASE = "plan-gpu-too-small"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """{case: (tasks that ran for it, in order, with its result; its play stats; its directory)} of one run."""
+    work = tmp_path_factory.mktemp("bad-input")
+    # A box whose GPU has half the memory planned for (62 GiB GTT: the DKMS driver with ttm.* parameters).
+    gpu_root = str(work / "gpu-root")
+    gpu_fixture.build(gpu_root, "6.18.5-061805-generic", 62, "inbox", booted=True)
+    cases = {f"case{i}": (role, variables) for i, (role, variables, _) in enumerate(BAD_INPUT)}
+    cases[GPU_CASE] = ("plan", {"amdgpu_probe_root": gpu_root})
+    hosts = {}
+    for case, (role, variables) in cases.items():
+        directory = work / case
+        directory.mkdir()
+        # Keep every path the role could touch inside the case's directory.
+        safe = {"swap_file_path": str(directory / "swap.img"),
+                "swappiness_sysctl_file": str(directory / "99-swappiness.conf"),
+                "opencode_users": [], "opencode_project_dirs": [str(directory)],
+                "strix_models_dir": str(directory / "models"), "strix_plan_check_models": False,
+                "strix_os_reserve_mb": 0, "amdgpu_users": ["root"], "docker_users": ["root"],
+                "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
+        hosts[case] = {**safe, **variables, "case_role": role, "case_dir": str(directory),
+                       "ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    (work / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    (work / "play.yml").write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - name: Run the case's role\n"
+        "      ansible.builtin.include_role:\n        name: \"strix.opencode.{{ case_role }}\"\n")
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORKS="40",
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_LOCALHOST_WARNING="false")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(work / "inventory.yml"),
+                           str(work / "play.yml")], capture_output=True, text=True, env=env, cwd=work, check=False)
+    try:
+        report = json.loads(proc.stdout[proc.stdout.index("{"):])
+    except (ValueError, json.JSONDecodeError):
+        pytest.fail(f"ansible-playbook printed no JSON report:\n{proc.stdout}\n{proc.stderr}")
+    assert proc.returncode != 0
+    tasks = [task for play in report["plays"] for task in play["tasks"]]
+    return {case: ([(task["task"]["name"], task["hosts"][case]) for task in tasks if case in task["hosts"]],
+                   report["stats"][case], work / case) for case in cases}
+
+
+def failure_message(ran):
+    for _, result in ran:
+        if result.get("failed"):
+            return result.get("msg", "") + str(result.get("results", ""))
     return ""
 
 
-@pytest.mark.parametrize("role,variables,name", BAD_INPUT, ids=[f"{r}-{n}" for r, v, n in BAD_INPUT])
-def test_bad_variable_fails_first_and_names_itself(run_role, tmp_path, role, variables, name):
-    # Keep every path the role could touch inside the test's directory.
-    safe = {"swap_file_path": str(tmp_path / "swap.img"),
-            "swappiness_sysctl_file": str(tmp_path / "99-swappiness.conf"),
-            "opencode_users": [], "opencode_project_dirs": [str(tmp_path)],
-            "strix_models_dir": str(tmp_path / "models"), "strix_plan_check_models": False, "strix_os_reserve_mb": 0,
-            "amdgpu_users": ["root"], "docker_users": ["root"], "amdgpu_supported_releases": ["bookworm", "jammy", "noble"]}
-    rc, tasks, stats = run_role(role, {**safe, **variables})
-
-    assert rc != 0
-    ran = [task["task"]["name"].split(" : ", 1)[-1] for task in tasks]
-    assert all(n.startswith(VALIDATION_TASKS) for n in ran), f"tasks ran past validation: {ran}"
-    assert name in failure_message(tasks)
-    assert stats["localhost"]["changed"] == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["play.yml", "vars.json"]
+@pytest.mark.parametrize("case,name", [(f"case{i}", n) for i, (r, v, n) in enumerate(BAD_INPUT)],
+                         ids=[f"{r}-{n}" for r, v, n in BAD_INPUT])
+def test_bad_variable_fails_first_and_names_itself(outcomes, case, name):
+    ran, stats, directory = outcomes[case]
+    names = [task.split(" : ", 1)[-1] for task, _ in ran if task != "Run the case's role"]
+    assert stats["failures"] == 1 and stats["changed"] == 0
+    assert all(n.startswith(VALIDATION_TASKS) for n in names), f"tasks ran past validation: {names}"
+    assert name in failure_message(ran)
+    assert list(directory.iterdir()) == []
 
 
-def test_the_plan_refuses_vllm_shares_the_gpu_memory_the_box_reports_cannot_hold(run_role, tmp_path_factory):
+def test_the_plan_refuses_vllm_shares_the_gpu_memory_the_box_reports_cannot_hold(outcomes):
     """A box whose GPU has half the memory planned for (62 GiB GTT: the DKMS driver with ttm.* parameters)."""
-    root = str(tmp_path_factory.mktemp("gpu") / "root")
-    gpu_fixture.build(root, "6.18.5-061805-generic", 62, "inbox", booted=True)
-    work = tmp_path_factory.mktemp("work")
-    rc, tasks, stats = run_role("plan", {"amdgpu_probe_root": root, "strix_plan_check_models": False,
-                                         "strix_models_dir": str(work / "models")})
-    assert rc != 0 and stats["localhost"]["changed"] == 0
-    message = failure_message(tasks)
+    ran, stats, _ = outcomes[GPU_CASE]
+    assert stats["failures"] == 1 and stats["changed"] == 0
+    message = failure_message(ran)
     assert "strix_tiers.orch.gpu_util 0.35 of the 62.5 GiB of GPU memory the box reports is 21.9 GiB, less than " \
         "the 41.5 GiB its weights (27.5 GiB), KV cache (12.0 GiB for 32768 tokens x 2) and activations (2.0 GiB) " \
         "need" in message, message
