@@ -177,8 +177,10 @@ def opencode_layout(served, host="127.0.0.1", cloud=None, plugin_agents=None, or
     plugin_privacy = {
         "telemetry": bool(phone_home), "auto_update": bool(phone_home),
         "disabled_mcps": [] if phone_home else ["websearch", "context7", "grep_app"],
-        # the comment checker downloads its binary from GitHub at start; the update checker asks npm
-        "disabled_hooks": [] if phone_home else ["comment-checker", "auto-update-checker"],
+        # the comment checker, ast-grep's provisioning and codegraph's bootstrap download binaries from GitHub at
+        # start; the update checker asks npm
+        "disabled_hooks": [] if phone_home else ["comment-checker", "ast-grep-sg-provision", "codegraph-bootstrap",
+                                                 "auto-update-checker"],
         "codegraph": dict((key, bool(phone_home))
                           for key in ("enabled", "auto_init", "auto_provision", "daemon", "telemetry")),
     }
