@@ -57,7 +57,11 @@ run_scenario() { # name
   # and before: swap that a run outside this script left active under the scratch directory (molecule's own
   # destroy does not swap it off) would make the scenario's swapon fail with "Device or resource busy"
   release_scratch "$name" > /dev/null
-  molecule test -s "$name" > "$log" 2>&1
+  # when each task started, in a file of its own (tests/support/task_times.py sums it up; nothing on stdout, which
+  # some runs parse), the nested ansible-playbook runs' too
+  rm -f "$logs/molecule-$name.times"
+  STRIX_TASK_TIMES="$PWD/$logs/molecule-$name.times" ANSIBLE_CALLBACK_PLUGINS="$PWD/tests/support/callback_plugins" \
+    ANSIBLE_CALLBACKS_ENABLED=task_times molecule test -s "$name" > "$log" 2>&1
   rc=$?
   release_scratch "$name"
   if [ "$rc" -eq 0 ] && ! grep -Eq '=+ [1-9][0-9]* passed' "$log"; then
