@@ -130,11 +130,11 @@ probe:
 """
 
 import glob
-import json
 import os
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.strix.opencode.plugins.module_utils.download_records import read_models
 
 PACKAGES = ("linux-firmware", "amdgpu-dkms", "amdgpu-dkms-firmware")
 TTM_MODULES = ("ttm", "amdttm")
@@ -269,48 +269,6 @@ def read_processes(names):
             argv = (_read(os.path.join(proc, "cmdline")) or "").split("\0")
             found[comm].append([arg for arg in argv if arg != ""])
     return found
-
-
-def _record_matches(path):
-    record_path = os.path.join(os.path.dirname(path), ".%s.hf.json" % os.path.basename(path))
-    text = _read(record_path)
-    if text is None:
-        return "no download record"
-    try:
-        record = json.loads(text)
-    except ValueError:
-        return "its download record is not JSON"
-    st = os.stat(path)
-    if record.get("size") != st.st_size:
-        return "%d bytes, the download record says %s" % (st.st_size, record.get("size"))
-    if record.get("mtime_ns") is not None and record.get("mtime_ns") != st.st_mtime_ns:
-        return "changed since it was verified (modification time)"
-    return ""
-
-
-def read_models(paths):
-    models = []
-    for path in paths:
-        entry = {"path": path, "exists": os.path.exists(path), "verified": False, "reason": ""}
-        if not entry["exists"]:
-            entry["reason"] = "missing"
-        elif os.path.isdir(path):
-            problems = []
-            for base, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                for name in files:
-                    if name.startswith(".") or name.endswith((".part", ".part.json", ".tmp")):
-                        continue
-                    reason = _record_matches(os.path.join(base, name))
-                    if reason:
-                        problems.append("%s: %s" % (os.path.relpath(os.path.join(base, name), path), reason))
-            entry["verified"] = not problems
-            entry["reason"] = "; ".join(problems[:3]) + (" (and %d more)" % (len(problems) - 3) if len(problems) > 3 else "")
-        else:
-            entry["reason"] = _record_matches(path)
-            entry["verified"] = not entry["reason"]
-        models.append(entry)
-    return models
 
 
 def probe(root="/", users=(), processes=(), models=()):
