@@ -27,11 +27,12 @@ collection: setup
 docker:
 	bash tests/support/ensure-docker.sh
 
-## images: the local images the tests run (rebuilt only when their recipes change): the molecule base,
-## the vLLM stand-in, a real llama.cpp server and the real vLLM on the CPU with its SmolLM2 snapshot
+## images: the local images the tests run (rebuilt only when their recipes change): the molecule base (and the
+## same with Node.js for the scenarios that do not test its install), the vLLM stand-in, a real llama.cpp server and the real vLLM on the CPU with its SmolLM2 snapshot
 ## (about 8 minutes the first time)
 images: docker
 	bash tests/support/build-base-image.sh
+	bash tests/support/build-base-node-image.sh
 	bash tests/support/build-stack-images.sh
 
 lint: setup
