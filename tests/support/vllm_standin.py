@@ -66,6 +66,7 @@ def parse(argv):
     serve.add_argument("--attention-backend")
     serve.add_argument("--hf-overrides", type=json.loads, default={})
     serve.add_argument("--enforce-eager", action="store_true")
+    serve.add_argument("--distributed-executor-backend", choices=["ray", "mp", "uni", "external_launcher"])
     serve.add_argument("--kv-cache-memory-bytes", type=int)
     args = parser.parse_args(argv)
     if args.enable_auto_tool_choice and not args.tool_call_parser:
