@@ -37,8 +37,10 @@ options:
 attributes:
   action:
     support: full
+    description: An action plugin, which runs C(dpkg-query) and M(ansible.builtin.apt) on the host.
   async:
     support: none
+    description: Runs to its end.
   check_mode:
     support: full
     description: Reports the missing packages as a change, as M(ansible.builtin.apt) does in check mode.
@@ -48,6 +50,7 @@ attributes:
   platform:
     support: full
     platforms: debian
+    description: Debian and Ubuntu hosts (C(dpkg) and C(apt)).
 notes:
   - The probe runs in check mode too (it only reads the package database).
 seealso:

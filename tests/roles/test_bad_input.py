@@ -76,7 +76,7 @@ def outcomes(tmp_path_factory):
     # A box whose GPU has half the memory planned for (62 GiB GTT: the DKMS driver with ttm.* parameters).
     gpu_root = str(work / "gpu-root")
     gpu_fixture.build(gpu_root, "6.18.5-061805-generic", 62, "inbox", booted=True)
-    cases = {f"case{i}": (role, variables) for i, (role, variables, _) in enumerate(BAD_INPUT)}
+    cases = {f"case{i}": (case[0], case[1]) for i, case in enumerate(BAD_INPUT)}
     cases[GPU_CASE] = ("plan", {"amdgpu_probe_root": gpu_root})
     hosts = {}
     for case, (role, variables) in cases.items():
@@ -111,7 +111,7 @@ def outcomes(tmp_path_factory):
 
 
 def failure_message(ran):
-    for _, result in ran:
+    for _task, result in ran:
         if result.get("failed"):
             return result.get("msg", "") + str(result.get("results", ""))
     return ""
@@ -121,7 +121,7 @@ def failure_message(ran):
                          ids=[f"{r}-{n}" for r, v, n in BAD_INPUT])
 def test_bad_variable_fails_first_and_names_itself(outcomes, case, name):
     ran, stats, directory = outcomes[case]
-    names = [task.split(" : ", 1)[-1] for task, _ in ran if task != "Run the case's role"]
+    names = [task.split(" : ", 1)[-1] for task, _result in ran if task != "Run the case's role"]
     assert stats["failures"] == 1 and stats["changed"] == 0
     assert all(n.startswith(VALIDATION_TASKS) for n in names), f"tasks ran past validation: {names}"
     assert name in failure_message(ran)
@@ -130,7 +130,7 @@ def test_bad_variable_fails_first_and_names_itself(outcomes, case, name):
 
 def test_the_plan_refuses_vllm_shares_the_gpu_memory_the_box_reports_cannot_hold(outcomes):
     """A box whose GPU has half the memory planned for (62 GiB GTT: the DKMS driver with ttm.* parameters)."""
-    ran, stats, _ = outcomes[GPU_CASE]
+    ran, stats, _directory = outcomes[GPU_CASE]
     assert stats["failures"] == 1 and stats["changed"] == 0
     message = failure_message(ran)
     assert "strix_tiers.orch.gpu_util 0.35 of the 62.5 GiB of GPU memory the box reports is 21.9 GiB, less than " \

@@ -12,7 +12,8 @@ def main(path, top=25):
     tasks, playbooks = [], []
     for events in by_pid.values():
         start = events[0][0]
-        for (t0, playbook, what), (t1, _, _) in zip(events, events[1:]):
+        for (t0, playbook, what), following in zip(events, events[1:]):
+            t1 = following[0]
             if what not in ("PLAYBOOK START", "PLAYBOOK END"):
                 tasks.append((t1 - t0, playbook, what))
         playbooks.append((events[-1][0] - start, events[0][1], time_of(start)))
