@@ -8,7 +8,7 @@ testinfra_hosts = ["ansible://strix"]
 
 # the llama.cpp tiers' -c, the orchestrator's --max-model-len
 WANTED = {"strix-fleet-1": {"orch": "8192", "reviewer": "16384", "utility": "2048"},
-          "strix-fleet-2": {"utility": "1024"},
+          "strix-fleet-2": {"orch": "8192", "utility": "1024"},
           "strix-fleet-3": {"orch": "8192", "reviewer": "1024", "utility": "2048"}}
 KEY = "$(cat /etc/strix-opencode/api-key)"
 
