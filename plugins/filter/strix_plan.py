@@ -6,7 +6,7 @@
 strix_models(description)          the model downloads the description needs (for the models check)
 strix_plan(description, facts)     the plan: tiers in start order with their exact containers, the downloads, the
                                    memory ledger, the OpenCode layout, and every problem
-strix_model_facts(stats, ...)      the box's and the Hub's answers about the models, as the plan's facts
+strix_model_facts(models, files, ...) the box's and the Hub's answers about the models, as the plan's facts
 strix_plan_text(plan)              the plan as lines of text
 meminfo_mb(text)                   RAM and swap from /proc/meminfo
 """

@@ -39,6 +39,13 @@ options:
     type: str
     choices: [fail, report]
     default: fail
+  skip_missing:
+    description:
+      - Leave a path that does not exist out of RV(models) instead of treating it as an error; RV(files) says it
+        is missing. The plan and the stack role look at the models they need, some not yet downloaded, in one call.
+    type: bool
+    default: false
+    version_added: 0.1.0
 extends_documentation_fragment:
   - strix.opencode.read_only
 """
@@ -114,27 +121,70 @@ models:
       value_length: 64
       weights_bytes: 98362432
       kv_bytes_per_token: 23040
+files:
+  description: The state of each path on disk, by path, whether or not its model could be read.
+  returned: always
+  type: dict
+  version_added: 0.1.0
+  contains:
+    exists:
+      description: Whether the path exists.
+      type: bool
+    isreg:
+      description: Whether it is a regular file (a GGUF) rather than a directory (a snapshot).
+      type: bool
+    size:
+      description: Its size in bytes (of the directory entry, for a directory); null when missing.
+      type: int
+    mtime:
+      description: Its modification time (seconds since the epoch); null when missing.
+      type: float
+    inode:
+      description: Its inode number: a download that puts a new file in place gives a new one; null when missing.
+      type: int
+  sample:
+    /models/SmolLM2-135M-Instruct.Q4_1.gguf: {exists: true, isreg: true, size: 98362432, mtime: 1764806400.0,
+                                              inode: 1048577}
+    /models/Qwen2.5-14B-Instruct: {exists: false, isreg: false, size: null, mtime: null, inode: null}
 """
+
+import os
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.strix.opencode.plugins.module_utils.model_facts import ModelFactsError, model_facts
 
 
+def file_state(path):
+    """What the disk says of path: whether it exists, and its size, modification time and inode."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return {"exists": False, "isreg": False, "size": None, "mtime": None, "inode": None}
+    return {"exists": True, "isreg": stat.S_ISREG(info.st_mode), "size": info.st_size, "mtime": info.st_mtime,
+            "inode": info.st_ino}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(paths=dict(type="list", elements="path", required=True),
-                           on_error=dict(type="str", choices=["fail", "report"], default="fail")),
+                           on_error=dict(type="str", choices=["fail", "report"], default="fail"),
+                           skip_missing=dict(type="bool", default=False)),
         supports_check_mode=True,
     )
     models = {}
+    files = {}
     for path in module.params["paths"]:
+        files[path] = file_state(path)
+        if module.params["skip_missing"] and not files[path]["exists"]:
+            continue
         try:
             models[path] = model_facts(path)
         except (ModelFactsError, IOError, OSError) as error:
             if module.params["on_error"] == "fail":
-                module.fail_json(msg="model_facts: %s" % error, models=models)
+                module.fail_json(msg="model_facts: %s" % error, models=models, files=files)
             models[path] = {"error": str(error)}
-    module.exit_json(changed=False, models=models)
+    module.exit_json(changed=False, models=models, files=files)
 
 
 if __name__ == "__main__":

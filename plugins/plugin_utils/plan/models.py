@@ -99,16 +99,16 @@ def model_info(tier, s, model, box_facts, problems):
             "architecture": info.get("architecture")}
 
 
-def model_checks(stats, file_checks=None, repo_checks=None):
-    """What the box and the Hub say of each model: the results of stat (looped over strix_models) and of
-    the check-mode hf_download / hf_snapshot runs, as [{path, exists, size, would_download, reason}]."""
+def model_checks(needed, files, file_checks=None, repo_checks=None):
+    """What the box and the Hub say of each model: the models the description needs (strix_models), the files'
+    state on the box (model_facts' files), and the check-mode hf_download / hf_snapshot runs, as
+    [{path, exists, size, would_download, reason}]."""
     found = {}
-    for result in stats or []:
-        stat = result.get("stat") or {}
-        path = result["item"]["path"]
-        found[path] = {"path": path, "exists": bool(stat.get("exists")),
-                       "size": stat.get("size") if stat.get("isreg") else None,
-                       "would_download": 0, "reason": ""}
+    for model in needed or []:
+        state = (files or {}).get(model["path"]) or {}
+        found[model["path"]] = {"path": model["path"], "exists": bool(state.get("exists")),
+                                "size": state.get("size") if state.get("isreg") else None,
+                                "would_download": 0, "reason": ""}
     for result in list(file_checks or []) + list(repo_checks or []):
         if result.get("skipped") or "item" not in result:
             continue

@@ -78,6 +78,8 @@ def container(s, d, part):
     command += [] if gpu else ["-dev", "none"]
     command += ["--alias", part["served"], "--host", part["bind"], "--port", str(s["port"])]
     command += ["--cache-ram", str(cache_ram_mb(s))]
+    # Prometheus's counters on /metrics (with the key, like every route but /health): vLLM has them always.
+    command += ["--metrics"]
     command += list(d.get("load_args") or [])
     command += ["--flash-attn", "on"] if gpu else []
     rope = part["info"]["rope"]

@@ -117,7 +117,7 @@ def test_full_mode_command_lines():
     assert cmd(tiers["reviewer"]) == [
         "llama-server", "-m", "/models/reviewer/Llama-3.3-70B-Instruct-Q4_K_M.gguf", "-c", "32768", "-np", "1",
         "-t", "16", "-ngl", "0", "-dev", "none", "--alias", "Llama-3.3-70B-Instruct-Q4_K_M", "--host", "127.0.0.1",
-        "--port", "8011", "--cache-ram", "1024", "--load-mode", "none"]
+        "--port", "8011", "--cache-ram", "1024", "--metrics", "--load-mode", "none"]
     assert tiers["reviewer"]["container"]["devices"] == [] and tiers["reviewer"]["container"]["groups"] == []
     assert tiers["reviewer"]["container"]["image"] == DEFAULTS["strix_images"]["llamacpp"]
 
@@ -203,7 +203,7 @@ def test_models_are_listed_once_for_the_tiers_that_share_them():
 def test_the_checks_sizes_and_reasons_reach_the_plan_and_its_text():
     path = "/srv/strix/models/qwen2.5-3b-instruct-q4_k_m.gguf"
     facts = strix_model_facts(
-        [{"item": {"path": path}, "stat": {"exists": False}}],
+        [{"path": path}], {path: {"exists": False, "isreg": False, "size": None}},
         [{"item": {"path": path}, "size": 2 * GIB, "would_download": 2 * GIB, "reason": "not on the box"}])
     result = plan(mode="cpu", facts={"models": facts, "free_bytes": 500 * GIB})
     assert result["download_bytes"] == 2 * GIB and result["downloads"][1]["reason"] == "not on the box"

@@ -1,6 +1,7 @@
 """model_facts reads the real SmolLM2 GGUF as llama.cpp's own gguf package does, GGUF files written by that
 package, and Hugging Face snapshot directories."""
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -121,6 +122,19 @@ def test_the_module(run_module, smollm2, tmp_path):
     result = run_module(module, paths=[str(tmp_path), smollm2], on_error="report")
     assert not result.get("failed") and "cannot read config.json" in result["models"][str(tmp_path)]["error"]
     assert result["models"][smollm2]["kv_bytes_per_token"] == 23040
+
+
+def test_missing_paths_are_left_out_with_skip_missing_and_every_path_has_its_file_state(run_module, smollm2,
+                                                                                        tmp_path):
+    missing = str(tmp_path / "not-yet.gguf")
+    result = run_module(module, paths=[missing, smollm2], skip_missing=True)
+    assert not result.get("failed") and list(result["models"]) == [smollm2]
+    assert result["files"][missing] == {"exists": False, "isreg": False, "size": None, "mtime": None, "inode": None}
+    on_disk = os.stat(smollm2)
+    assert result["files"][smollm2] == {"exists": True, "isreg": True, "size": on_disk.st_size,
+                                        "mtime": on_disk.st_mtime, "inode": on_disk.st_ino}
+    result = run_module(module, paths=[missing, smollm2])
+    assert result["failed"] and "not-yet.gguf does not exist" in result["msg"]
 
 
 def test_the_catalog_holds_the_default_models_config_json():
