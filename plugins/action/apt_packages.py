@@ -31,7 +31,7 @@ def missing_packages(names, dpkg_stdout):
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("name", "cache_valid_time", "policy_rc_d"))
+    _VALID_ARGS = frozenset(("name", "cache_valid_time", "policy_rc_d", "install_recommends"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -71,6 +71,8 @@ class ActionModule(ActionBase):
 
         apt_args = {"name": missing, "state": "present", "update_cache": True,
                     "cache_valid_time": cache_valid_time}
+        if self._task.args.get("install_recommends") is not None:
+            apt_args["install_recommends"] = self._task.args["install_recommends"]
         if self._task.args.get("policy_rc_d") is not None:
             apt_args["policy_rc_d"] = int(self._task.args["policy_rc_d"])
         installed = self._execute_module(module_name="ansible.legacy.apt", module_args=apt_args,

@@ -207,8 +207,39 @@ def bench_fleet_table(documents):
     return lines
 
 
+def bench_scaling(fleet_runs, box_runs):
+    """The fleet through the gateway against one box: from the looped tier_bench results of both (each item a
+    gateway tier {key, value: {parallel, servers}}), per tier the aggregate generation rates and their ratio."""
+    alone = dict((r["item"]["key"], r) for r in box_runs or [] if not r.get("skipped") and "summary" in r)
+    rows = []
+    for run in fleet_runs or []:
+        if run.get("skipped") or "summary" not in run:
+            continue
+        tier, pool = run["item"]["key"], run["item"]["value"]
+        fleet = run["summary"]["agg_gen_tps"]["median"] or 0.0
+        one = (alone.get(tier) or {}).get("summary", {}).get("agg_gen_tps", {}).get("median") or 0.0
+        rows.append({"tier": tier, "boxes": len(pool["servers"]), "concurrency": pool["parallel"],
+                     "box": pool["servers"][0]["name"], "box_concurrency": pool["servers"][0]["parallel"],
+                     "fleet_agg_gen_tps": fleet, "box_agg_gen_tps": one,
+                     "scaling": round(fleet / one, 2) if one else None})
+    return rows
+
+
+def bench_scaling_table(rows):
+    """bench_scaling's rows as lines of text."""
+    lines = ["%-10s %5s %9s %18s %22s %8s" % ("tier", "boxes", "at once", "fleet gen tok/s", "one box gen tok/s",
+                                              "scaling")]
+    for row in rows:
+        lines.append("%-10s %5d %9d %18.1f %22s %8s" % (
+            row["tier"], row["boxes"], row["concurrency"], row["fleet_agg_gen_tps"],
+            "%.1f (%s x%d)" % (row["box_agg_gen_tps"], row["box"], row["box_concurrency"]),
+            "%.2f" % row["scaling"] if row["scaling"] is not None else "-"))
+    return lines
+
+
 class FilterModule(object):
     def filters(self):
         return {"bench_list": bench_list, "bench_cases": bench_cases, "bench_document": bench_document, "bench_compare": bench_compare,
                 "bench_table": bench_table, "bench_engines_table": bench_engines_table,
-                "bench_fleet_table": bench_fleet_table}
+                "bench_fleet_table": bench_fleet_table, "bench_scaling": bench_scaling,
+                "bench_scaling_table": bench_scaling_table}

@@ -70,6 +70,19 @@ def upgrade_rollback(record, plan):
     return {"images": images, "tiers": tiers}
 
 
+def upgrade_gateway_pools(records, box):
+    """Where a box sits behind gateways: from the gateways' records ({gateway: ansible_local.strix_gateway}), one
+    {gateway, tier, socket} per gateway pool (a tier's backend) the box is in."""
+    pools = []
+    for gateway in sorted(records or {}):
+        record = records[gateway] or {}
+        for tier, pool in sorted((record.get("tiers") or {}).items()):
+            if box in [server.get("name") for server in pool.get("servers") or []]:
+                pools.append({"gateway": gateway, "tier": tier, "socket": record.get("admin_socket")})
+    return pools
+
+
 class FilterModule(object):
     def filters(self):
-        return {"upgrade_changes": upgrade_changes, "upgrade_rollback": upgrade_rollback}
+        return {"upgrade_changes": upgrade_changes, "upgrade_rollback": upgrade_rollback,
+                "upgrade_gateway_pools": upgrade_gateway_pools}

@@ -31,6 +31,9 @@ options:
     description: Refresh the package lists before installing when they are older than this many seconds.
     type: int
     default: 3600
+  install_recommends:
+    description: Passed to M(ansible.builtin.apt); unset, the host's apt configuration decides.
+    type: bool
   policy_rc_d:
     description: Passed to M(ansible.builtin.apt) (e.g. C(101) keeps a package's service from starting).
     type: int

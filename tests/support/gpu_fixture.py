@@ -1,7 +1,7 @@
 """Write a fixture tree of a Strix Halo box's kernel and hardware files, for tests (there is no GPU here).
 
 The tree is what strix.opencode.host_probe reads under its root: proc/sys/kernel/osrelease, proc/cmdline,
-proc/modules, sys/module/<ttm|amdttm>/parameters, sys/class/drm/card1/device/mem_info_{gtt,vram}_total,
+proc/modules, sys/module/<ttm|amdttm>/parameters, sys/class/drm/card1/device/mem_info_{gtt,vram}_{total,used},
 dev/kfd and dev/dri/renderD128, etc/group and var/lib/dpkg/status.
 
     gpu_fixture.py ROOT --kernel 6.18.5-061805-generic --gtt-gib 124 --driver inbox --booted
@@ -48,6 +48,9 @@ def build(root, kernel, gtt_gib, driver="inbox", booted=True, cmdline_modules=No
     device = "sys/class/drm/card1/device/"
     write(root, device + "mem_info_gtt_total", "%d\n" % int(gtt_gib * GIB))
     write(root, device + "mem_info_vram_total", "%d\n" % (vram_mib * 1024 * 1024))
+    # in use: what the node metrics read (a box with its tiers loaded)
+    write(root, device + "mem_info_gtt_used", "%d\n" % (3 * GIB))
+    write(root, device + "mem_info_vram_used", "%d\n" % (64 * 1024 * 1024))
     status = ["Package: linux-firmware\nStatus: install ok installed\nVersion: %s\n" % firmware]
     if driver == "dkms":
         status.append("Package: amdgpu-dkms\nStatus: install ok installed\nVersion: 1:6.16.6.60404-9999\n")

@@ -30,3 +30,31 @@ def test_the_fleet_is_measured_box_by_box_into_one_table(tmp_path):
     assert lines[0].split()[:3] == ["box", "utility", "gen/pp"]
     assert [line.split()[0] for line in lines[1:]] == BOXES
     assert all(line.split()[1] == "llamacpp" for line in lines[1:])
+
+
+def test_the_fleet_is_measured_as_one_through_the_gateway_against_one_box(tmp_path):
+    """bench.yml -e bench_target=gateway: every tier through the gateway at the boxes' slots together, and on one box
+    alone; the scaling ratio per tier (kept beside the scenario's log: on two shared cores it says nothing of boxes)."""
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+           str(ROOT / "playbooks" / "bench.yml"), "-e", "bench_target=gateway", "-e", "bench_results_dir=%s" % tmp_path,
+           "-e", "bench_prompt_tokens=64", "-e", "bench_gen_tokens=8", "-e", "bench_repetitions=2",
+           "-e", "bench_warmup=1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT, timeout=900,
+                          env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    documents = list((tmp_path / "gateway-strix-fleet-mirror").glob("*.json"))
+    assert len(documents) == 1
+    rows = dict((row["tier"], row) for row in json.loads(documents[0].read_text())["scaling"])
+    assert sorted(rows) == ["orch", "reviewer", "utility"]
+    # box 2 runs no reviewer; one slot per box
+    assert (rows["utility"]["boxes"], rows["utility"]["concurrency"]) == (3, 3)
+    assert (rows["reviewer"]["boxes"], rows["reviewer"]["concurrency"]) == (2, 2)
+    for row in rows.values():
+        assert row["fleet_agg_gen_tps"] > 0 and row["box_agg_gen_tps"] > 0 and row["scaling"] > 0
+    tasks = [task for play in json.loads(proc.stdout)["plays"] for task in play["tasks"]]
+    table = [t for t in tasks if t["task"]["name"].split(" : ", 1)[-1].startswith("Show the fleet against one box")][0]
+    lines = [result["msg"] for result in table["hosts"].values() if "msg" in result][0].splitlines()
+    assert lines[0].split()[:2] == ["tier", "boxes"] and sorted(line.split()[0] for line in lines[1:]) == sorted(rows)
+    logs = ROOT / ".cache" / "test-logs"
+    if logs.is_dir():
+        (logs / "fleet-gateway-bench.txt").write_text("\n".join(lines) + "\n")

@@ -123,7 +123,11 @@ def plan(d, facts=None):
         # Tiers whose model states no trained context yet (not on the box, not in the catalog): the plan role
         # plans again once the models are downloaded, before any tier starts.
         "unchecked": [t["tier"] for t in tiers if not t["facts"]["trained_context"]],
-        "opencode": opencode, "problems": list(problems),
+        "opencode": opencode,
+        # what the layout was made from besides the tiers: a gateway makes the fleet's layout from the same
+        "opencode_inputs": {"cloud_planner": d.get("cloud_planner") or {}, "plugin_agents": d.get("plugin_agents") or {},
+                            "phone_home": bool(d.get("phone_home"))},
+        "problems": list(problems),
     }
 
 

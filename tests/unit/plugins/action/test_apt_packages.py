@@ -53,6 +53,13 @@ def test_versions_and_architectures_are_probed_by_name_and_installed_as_given():
     assert calls[0][1]["argv"][3:] == ["libc6", "nginx"]
     assert result["missing"] == ["nginx=1.24*"]
     assert calls[1][1]["name"] == ["nginx=1.24*"] and calls[1][1]["policy_rc_d"] == 101
+    assert "install_recommends" not in calls[1][1]  # the host's apt configuration decides
+
+
+def test_recommends_can_be_left_out():
+    plugin, calls = action({"name": ["prometheus-node-exporter"], "install_recommends": False}, "", dpkg_rc=1)
+    plugin.run(task_vars={})
+    assert calls[1][1]["install_recommends"] is False
 
 
 def test_check_mode_probes_for_real_and_leaves_apt_in_check_mode():
