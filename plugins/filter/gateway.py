@@ -14,12 +14,10 @@ from ansible_collections.strix.opencode.plugins.plugin_utils.gateway import pool
 
 
 def gateway_pool(plans, addresses, gateway_address, default_timeout_s=1800):
+    """The fleet's tiers behind one gateway, from the boxes' plans (see plugin_utils/gateway.py's pool)."""
     if not isinstance(plans, Mapping) or not isinstance(addresses or {}, Mapping):
         raise AnsibleFilterError("gateway_pool needs the boxes' plans and addresses as dictionaries by box name")
     return pool(dict(plans), dict(addresses or {}), gateway_address, int(default_timeout_s))
-
-
-gateway_pool.__doc__ = pool.__doc__
 
 
 class FilterModule(object):

@@ -140,12 +140,21 @@ files:
       description: Its modification time (seconds since the epoch); null when missing.
       type: float
     inode:
-      description: Its inode number: a download that puts a new file in place gives a new one; null when missing.
+      description: Its inode number (a download that puts a new file in place gives a new one); null when missing.
       type: int
   sample:
-    /models/SmolLM2-135M-Instruct.Q4_1.gguf: {exists: true, isreg: true, size: 98362432, mtime: 1764806400.0,
-                                              inode: 1048577}
-    /models/Qwen2.5-14B-Instruct: {exists: false, isreg: false, size: null, mtime: null, inode: null}
+    /models/SmolLM2-135M-Instruct.Q4_1.gguf:
+      exists: true
+      isreg: true
+      size: 98362432
+      mtime: 1764806400.0
+      inode: 1048577
+    /models/Qwen2.5-14B-Instruct:
+      exists: false
+      isreg: false
+      size: null
+      mtime: null
+      inode: null
 """
 
 import os

@@ -86,7 +86,8 @@ def test_every_target_of_the_fleets_prometheus_is_up():
     active = wait_for("every target up", targets, 60)
     jobs = sorted((t["labels"]["job"], t["labels"].get("box", t["labels"].get("gateway"))) for t in active)
     # box 2 runs no reviewer: 8 tiers, 3 node exporters, the gateway
-    assert [j for j, _ in jobs].count("strix-tiers") == 8 and [j for j, _ in jobs].count("strix-nodes") == 3
+    names = [job for job, who in jobs]
+    assert names.count("strix-tiers") == 8 and names.count("strix-nodes") == 3
     assert ("strix-gateways", GATEWAY) in jobs
     # the node exporter carries the GPU memory (from the fixture's sysfs files) and earlyoom's kills
     gtt = prometheus("query", 'strix_gpu_memory_used_bytes{kind="gtt"}')["result"]
@@ -106,7 +107,7 @@ def test_the_rules_pass_promtool_and_the_tokens_of_each_tier_are_recorded():
 def test_requests_through_the_gateway_spread_over_the_boxes(host, dev_key, record):
     assert sorted(s["name"] for s in record["tiers"]["utility"]["servers"]) == BOXES
     before = answered("utility")
-    assert [complete(host, 8012, dev_key) for _ in range(6)] == ["200"] * 6
+    assert [complete(host, 8012, dev_key) for attempt in range(6)] == ["200"] * 6
     after = answered("utility")
     served = dict((box, after.get(box, 0) - before.get(box, 0)) for box in BOXES)
     assert sum(served.values()) == 6 and all(n >= 1 for n in served.values()), served
@@ -147,7 +148,7 @@ def test_a_stopped_tier_leaves_the_pool_no_request_fails_after_the_checks_and_an
         # two failed checks two seconds apart
         wait_for("box 2 out of the utility pool", lambda: server_state("utility", "strix-fleet-2") == "DOWN", 30)
         before = answered("utility")
-        assert [complete(host, 8012, dev_key) for _ in range(6)] == ["200"] * 6
+        assert [complete(host, 8012, dev_key) for attempt in range(6)] == ["200"] * 6
         after = answered("utility")
         assert after.get("strix-fleet-2", 0) == before.get("strix-fleet-2", 0)
 
@@ -170,3 +171,13 @@ def test_a_stopped_tier_leaves_the_pool_no_request_fails_after_the_checks_and_an
     finally:
         box.check_output("systemctl start %s" % unit)
     wait_for("box 2 back in the utility pool", lambda: server_state("utility", "strix-fleet-2") == "UP", 180)
+
+
+def test_a_check_run_of_the_gateway_and_the_metrics_changes_nothing():
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY,
+                           str(ROOT / "playbooks" / "site.yml"), "--check", "--diff", "--tags", "gateway,metrics",
+                           "-l", "strix,strix_gateway,strix_metrics"], capture_output=True, text=True, check=False,
+                          cwd=ROOT, timeout=600, env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    stats = json.loads(proc.stdout)["stats"]
+    assert sorted(stats) == sorted(BOXES + [GATEWAY]) and all(s["changed"] == 0 for s in stats.values()), stats

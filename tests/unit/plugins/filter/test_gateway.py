@@ -76,7 +76,7 @@ def test_upgrade_drains_the_box_from_each_pool_it_is_in():
 
 
 def run(tier, servers, agg):
-    return {"item": {"key": tier, "value": {"parallel": sum(p for _, p in servers),
+    return {"item": {"key": tier, "value": {"parallel": sum(p for name, p in servers),
                                             "servers": [{"name": n, "parallel": p} for n, p in servers]}},
             "summary": {"agg_gen_tps": {"median": agg}}}
 
