@@ -7,7 +7,8 @@
 #
 # The full run (no arguments) runs two lanes side by side, since most of a scenario's time is spent waiting on
 # servers and containers. What touches the machine's kernel-wide state stays in one lane, in order: swap
-# (swap, site) and vm.swappiness (swappiness_host, read by the doctor.yml runs of fleet and amdgpu).
+# (fleet, swap, site) and vm.swappiness (swappiness_host first, read by the doctor.yml runs of fleet and amdgpu:
+# amdgpu runs last in the other lane, long after swappiness_host set it).
 # STRIX_TEST_LANES=1 runs it all in one lane.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -101,11 +102,12 @@ if [ $# -eq 0 ] && [ "$(cut -d' ' -f1 "$results/setup")" -ne 0 ]; then
   echo "setup failed: no test can run"
 elif [ $# -eq 0 ] && [ "${STRIX_TEST_LANES:-2}" -ge 2 ]; then
   # Lane B: the long multi-host scenario, and what shares kernel-wide state with it, in order.
-  lane_b=(molecule/swappiness_host molecule/fleet molecule/swap molecule/amdgpu molecule/site)
+  lane_b=(molecule/swappiness_host molecule/fleet molecule/swap molecule/site)
   lane_a=(lint yamllint sanity unit contract)
   for scenario in $(all_scenarios); do
-    [[ " ${lane_b[*]} " == *" $scenario "* ]] || lane_a+=("$scenario")
+    [[ " ${lane_b[*]} molecule/amdgpu " == *" $scenario "* ]] || lane_a+=("$scenario")
   done
+  lane_a+=(molecule/amdgpu)
   export STRIX_TEST_QUIET=1  # two lanes would interleave their output: each check's log is in $logs
   run_lane "${lane_a[@]}" &
   lane_a_pid=$!
