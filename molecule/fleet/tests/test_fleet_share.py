@@ -162,3 +162,17 @@ def test_a_key_rotated_from_the_vault_shows_in_no_task_output(host, keys, tmp_pa
                              "http://strix-fleet-1:8012/v1/models" % rotated) == "200"
     assert host.check_output("curl -s -o /dev/null -w '%%{http_code}' -H 'Authorization: Bearer %s' "
                              "http://strix-fleet-1:8012/v1/models" % keys["strix-fleet-1"]) == "401"
+    # The gateway still holds box 1's old key: its checks (with that key) take box 1 out of the pools, so no request
+    # fails there; a converge of the gateway takes the new key and box 1 returns.
+    assert gateway_state("strix-fleet-1", "DOWN") == "DOWN"
+    proc = playbook(str(ROOT / "playbooks" / "site.yml"), "--tags", "gateway")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert gateway_state("strix-fleet-1", "UP") == "UP"
+
+
+def gateway_state(box, wanted):
+    """The box's state in the gateway's utility pool, once it is the one wanted (30 s at most)."""
+    line = "haproxy_server_status{proxy=\"utility\",server=\"%s\",state=\"%s\"} 1" % (box, wanted)
+    return on("strix-fleet-mirror").check_output(
+        "for i in $(seq 30); do curl -sf http://127.0.0.1:8404/metrics | grep -qF '%s' && echo %s && exit 0; "
+        "sleep 1; done; echo not-%s" % (line, wanted, wanted))
