@@ -191,10 +191,10 @@ backup_file:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible_collections.strix.opencode.plugins.module_utils.atomic_file import write_atomically
 from ansible_collections.strix.opencode.plugins.module_utils.jsonc import Edit, JsoncError, json_equal, loads
 from ansible_collections.strix.opencode.plugins.module_utils.jsonc_edit import remove_value, set_value
 
@@ -204,18 +204,6 @@ def read_text(module, path):
         module.fail_json(msg="%s: no such file" % path, path=path)
     with open(path, "rb") as handle:
         return to_text(handle.read(), errors="surrogate_or_strict")
-
-
-def write_atomically(module, path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(to_bytes(text, errors="surrogate_or_strict"))
-        module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def current(text, path):
