@@ -146,8 +146,8 @@ def main():
     if output["changed"] and not module.check_mode:
         write_atomically(module, path, wanted)
     attributes = {}
-    output["changed"] = module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params),
-                                                             output["changed"], diff=attributes)
+    file_args = module.load_file_common_arguments(module.params)
+    output["changed"] = module.set_fs_attributes_if_different(file_args, output["changed"], diff=attributes)
     if module._diff:
         output["diff"] = [dict(before_header=path, after_header=path,
                                before=to_text(old, errors="surrogate_or_strict") if old is not None else "",

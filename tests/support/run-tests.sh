@@ -59,10 +59,10 @@ run_scenario() { # name
   # destroy does not swap it off) would make the scenario's swapon fail with "Device or resource busy"
   release_scratch "$name" > /dev/null
   # when each task started, in a file of its own (tests/support/task_times.py sums it up; nothing on stdout, which
-  # some runs parse), the nested ansible-playbook runs' too
+  # some runs parse), the nested ansible-playbook runs' too; and the collection's gc_freeze, as its ansible.cfg has it
   rm -f "$logs/molecule-$name.times"
   STRIX_TASK_TIMES="$PWD/$logs/molecule-$name.times" ANSIBLE_CALLBACK_PLUGINS="$PWD/tests/support/callback_plugins" \
-    ANSIBLE_CALLBACKS_ENABLED=task_times molecule test -s "$name" > "$log" 2>&1
+    ANSIBLE_CALLBACKS_ENABLED=task_times,strix.opencode.gc_freeze molecule test -s "$name" > "$log" 2>&1
   rc=$?
   release_scratch "$name"
   if [ "$rc" -eq 0 ] && ! grep -Eq '=+ [1-9][0-9]* passed' "$log"; then
