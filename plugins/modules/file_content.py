@@ -44,17 +44,7 @@ options:
     default: true
 extends_documentation_fragment:
   - ansible.builtin.files
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change without writing.
-  diff_mode:
-    support: full
-    description: Shows the text before and after, and any change of owner, group or mode.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on POSIX hosts.
+  - strix.opencode.file_writer
 notes:
   - Not for files that need a check before they take their name (C(validate) of M(ansible.builtin.template)),
     nor for binary files.

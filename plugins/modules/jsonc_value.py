@@ -91,17 +91,7 @@ options:
     default: false
 extends_documentation_fragment:
   - ansible.builtin.files
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change without writing.
-  diff_mode:
-    support: full
-    description: Shows the file before and after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on POSIX hosts.
+  - strix.opencode.file_writer
 notes:
   - Keys on the path must be unique in their object; a duplicate fails, since a reader would take one or
     the other.
